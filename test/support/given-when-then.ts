@@ -13,6 +13,8 @@ export function given<Command, State, Event extends DomainEvent>(
 ) {
   const state = fold(decider, history);
   return {
+    /** The state the history folds into (for rules about evolve and queries on state). */
+    state,
     when(command: Command) {
       const run = () => decider.decide(command, state);
       return {

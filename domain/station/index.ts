@@ -1,0 +1,17 @@
+import type { Decider } from '../shared/decider.js';
+import type { StationCommand } from './commands.js';
+import { decideStation } from './decide.js';
+import { stationAggregateType, type StationEvent } from './events.js';
+import { evolveStation, initialStationState, type StationState } from './state.js';
+
+export const stationDecider: Decider<StationCommand, StationState, StationEvent> = {
+  aggregateType: stationAggregateType,
+  initialState: initialStationState,
+  decide: decideStation,
+  evolve: evolveStation,
+};
+
+export * from './commands.js';
+export * from './events.js';
+export { configurationEntriesPerCommandMax, decideStation } from './decide.js';
+export * from './state.js';
