@@ -1,0 +1,56 @@
+/**
+ * Every bound the OCPP gateway keeps, with its unit (style.md: "a limit on everything").
+ * The plugin options can override each one; these are the production defaults.
+ */
+
+/**
+ * Largest WebSocket message we accept. OCPP-J sets no size; 64 KiB holds the biggest messages we
+ * expect (a 10 000-char certificate chain, a NotifyReport page) with room to spare. A larger
+ * frame is refused by ws before it is buffered: close 1009 "Message Too Big" (RFC 6455 §7.4.1).
+ * We cannot answer it with a CALLERROR because that would mean reading and parsing it anyway.
+ */
+export const ocppFrameBytesMax = 64 * 1024;
+
+/** OCPP-J 1.6 §4.1.3 and 2.0.1 Part 4 §4.1.3: a message id is at most 36 characters (a UUID). */
+export const ocppMessageIdCharsMax = 36;
+
+/** OCPP 2.0.1 Part 4 §3.1.1: the charging station identity is at most 48 characters. */
+export const ocppStationIdCharsMax = 48;
+
+/** OCPP-J 2.0.1 §4.2.3: errorDescription is at most 255 characters; we cut ours for both versions. */
+export const ocppErrorDescriptionCharsMax = 255;
+
+/**
+ * CALLs a station may have waiting behind the one being handled. A station may send its next CALL
+ * once its previous one timed out on its side (OCPP-J 1.6 §4.1.1, 2.0.1 Part 4 §4.1.1), while our
+ * handler may still be busy, so we queue a few instead of refusing them; more is a misbehaving
+ * station and gets a CALLERROR.
+ */
+export const ocppIncomingCallsQueuedMax = 4;
+
+/** A handler that has not answered by then gets InternalError sent for it, so one stuck call cannot stall the station. */
+export const ocppHandlerTimeoutMs = 30_000;
+
+/** Recent answered message ids per station, replayed when a station repeats a CALL (e.g. after reconnecting). */
+export const ocppRecentCallsMax = 16;
+
+/** CSMS→station calls waiting per station, the one in flight included. */
+export const ocppOutgoingQueueMax = 16;
+
+/** Default time a CSMS→station call may take from `call()` to its answer, queueing included. */
+export const ocppCallTimeoutMs = 30_000;
+
+/**
+ * How long a disconnected station keeps its outgoing queue and its recent answers. A station that
+ * reconnects within it gets its pending calls re-sent; after it they fail with StationDisconnectedError.
+ */
+export const ocppReconnectWindowMs = 120_000;
+
+/** WebSocket ping period; a peer that has not answered the previous ping by the next one is terminated. */
+export const ocppPingIntervalMs = 60_000;
+
+/** Longest a handshake may wait for `authenticateStation`, so a slow credential store cannot pile up sockets. */
+export const ocppHandshakeTimeoutMs = 10_000;
+
+/** An invalid frame is passed to `onInvalidMessage` by its first characters only: enough to see what went wrong, bounded in size. */
+export const ocppInvalidFrameRecordCharsMax = 512;

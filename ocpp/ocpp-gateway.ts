@@ -1,0 +1,275 @@
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { TLSSocket, type PeerCertificate } from 'node:tls';
+import { WebSocketServer, type RawData, type WebSocket } from 'ws';
+import { errorCodeFor, InvalidStationCallError, StationDisconnectedError, StationNotConnectedError } from './errors.js';
+import { encodeFault, parseFrame } from './framing.js';
+import { basicCredentials, chooseSubprotocol, refuseHandshake, stationIdFromUrl } from './handshake.js';
+import { IncomingCalls, reportInvalid } from './incoming-calls.js';
+import * as limits from './limits.js';
+import { OutgoingCalls } from './outgoing-calls.js';
+import { ocppSchemas, type OcppSchemas } from './schemas.js';
+import { StationSession, type StationConnection } from './station-session.js';
+import type {
+  AuthenticationDecision, ConnectionContext, OcppGatewayLimits, OcppGatewayOptions, OcppLogger,
+  OcppVersion, StationCallOptions, StationCaller,
+} from './types.js';
+
+export const defaultOcppLimits: OcppGatewayLimits = {
+  frameBytesMax: limits.ocppFrameBytesMax,
+  incomingCallsQueuedMax: limits.ocppIncomingCallsQueuedMax,
+  handlerTimeoutMs: limits.ocppHandlerTimeoutMs,
+  recentCallsMax: limits.ocppRecentCallsMax,
+  outgoingQueueMax: limits.ocppOutgoingQueueMax,
+  callTimeoutMs: limits.ocppCallTimeoutMs,
+  reconnectWindowMs: limits.ocppReconnectWindowMs,
+  pingIntervalMs: limits.ocppPingIntervalMs,
+  handshakeTimeoutMs: limits.ocppHandshakeTimeoutMs,
+};
+
+/** Private-use close code (RFC 6455 §7.4.2) for "a newer connection of this station took over". */
+export const closeCodeReplaced = 4000;
+/** RFC 6455 §7.4.1: 1002 protocol error, used when no offered subprotocol is acceptable. */
+export const closeCodeNoSubprotocol = 1002;
+
+/** The WebSocket side of the gateway, independent of fastify: feed it 'upgrade' events. */
+export class OcppGateway implements StationCaller {
+  readonly limits: OcppGatewayLimits;
+  private readonly sessions = new Map<string, StationSession>();
+  private readonly chosenProtocol = new WeakMap<IncomingMessage, OcppVersion>();
+  private readonly wss: WebSocketServer;
+  private readonly pingTimer: NodeJS.Timeout;
+  private readonly schemas: OcppSchemas = ocppSchemas();
+  private readonly path: string;
+  private readonly preference: readonly OcppVersion[];
+
+  constructor(private readonly options: OcppGatewayOptions, private readonly log: OcppLogger) {
+    this.limits = { ...defaultOcppLimits, ...options.limits };
+    this.path = options.path ?? '/ocpp';
+    this.preference = options.subprotocols ?? ['ocpp2.0.1', 'ocpp1.6'];
+    this.wss = new WebSocketServer({
+      noServer: true,
+      maxPayload: this.limits.frameBytesMax, // beyond it ws closes with 1009 before buffering the frame
+      perMessageDeflate: false,
+      // Without a protocol the handshake completes with no Sec-WebSocket-Protocol header, as
+      // OCPP-J 1.6 §3.1.2 and 2.0.1 Part 4 §3.1.2 describe for refusing the offered versions.
+      handleProtocols: (_offered, request) => this.chosenProtocol.get(request) ?? false,
+    });
+    this.pingTimer = setInterval(() => this.pingAll(), this.limits.pingIntervalMs);
+    this.pingTimer.unref();
+  }
+
+  /** True when the URL belongs to the gateway (and the socket is now its business). */
+  handlesUrl(url: string | undefined): boolean {
+    return stationIdFromUrl(url ?? '', this.path) !== null;
+  }
+
+  async handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
+    const swallow = (): void => {}; // a station may drop the TCP connection while we authenticate it
+    socket.on('error', swallow);
+    const parsed = stationIdFromUrl(request.url ?? '', this.path);
+    if (!parsed?.ok) return refuseHandshake(socket, parsed ? 400 : 404);
+    const { stationId } = parsed;
+    const credentials = basicCredentials(request);
+    // 2.0.1 Part 2 A00.FR.203: the Basic username is the station identity.
+    if (credentials && credentials.username !== stationId) return refuseHandshake(socket, 401, basicChallenge);
+    const tls = socket instanceof TLSSocket;
+    const cert = tls && socket.authorized ? nonEmpty(socket.getPeerCertificate()) : undefined;
+    let decision: AuthenticationDecision;
+    try {
+      decision = await withDeadline(
+        this.options.authenticateStation(stationId, credentials?.password, cert, { tls }),
+        this.limits.handshakeTimeoutMs,
+      );
+    } catch (error) {
+      this.log.error({ err: error, stationId }, 'ocpp station authentication failed');
+      return refuseHandshake(socket, 503);
+    }
+    if (decision === 'reject') {
+      this.log.warn({ stationId, remoteAddress: request.socket.remoteAddress }, 'ocpp station refused: authentication');
+      return refuseHandshake(socket, 401, basicChallenge);
+    }
+    if (socket.destroyed) return;
+    const status = typeof decision === 'string' ? decision : decision.status;
+    const version = chooseSubprotocol(request, this.preference);
+    if (version) this.chosenProtocol.set(request, version);
+    socket.off('error', swallow);
+    this.wss.handleUpgrade(request, socket, head, (ws) => {
+      if (!version) {
+        this.log.warn({ stationId, offered: request.headers['sec-websocket-protocol'] }, 'ocpp station refused: subprotocol');
+        return ws.close(closeCodeNoSubprotocol, 'no supported OCPP version offered');
+      }
+      this.accept(ws, {
+        stationId,
+        ocppVersion: version,
+        admission: status === 'accept' ? 'accepted' : 'pending',
+        ...(typeof decision === 'object' && decision.tenantId !== undefined ? { tenantId: decision.tenantId } : {}),
+        ...(request.socket.remoteAddress ? { remoteAddress: request.socket.remoteAddress } : {}),
+        ...(cert ? { tlsClientCert: cert } : {}),
+      });
+    });
+  }
+
+  private accept(ws: WebSocket, ctx: ConnectionContext): void {
+    const { stationId } = ctx;
+    const session = this.sessions.get(stationId) ?? this.newSession(stationId, ctx.ocppVersion);
+    session.cancelExpiry();
+    const older = session.connection;
+    if (older) {
+      // Usually the older socket is half-open (the station rebooted or changed network): the newer wins.
+      older.closeReason = 'replaced';
+      older.ws.close(closeCodeReplaced, 'replaced by a newer connection');
+      session.outgoing.detach();
+    }
+    const connection: StationConnection = { ws, ctx, alive: true };
+    session.connection = connection;
+    session.version = ctx.ocppVersion;
+    this.log.info({ stationId, ocppVersion: ctx.ocppVersion, replaced: Boolean(older) }, 'ocpp station connected');
+
+    ws.on('message', (data) => this.onMessage(session, connection, data));
+    ws.on('pong', () => {
+      connection.alive = true;
+    });
+    ws.on('error', (error: Error & { code?: string }) => {
+      if (error.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH') connection.closeReason ??= 'frameTooBig';
+      else connection.closeReason ??= 'protocolError';
+      this.log.warn({ stationId, err: error }, 'ocpp websocket error');
+    });
+    ws.on('close', () => this.onClose(session, connection));
+
+    session.incoming.runInTurn(stationId, 'onConnected', () => this.options.handler.onConnected(ctx));
+    session.outgoing.attach(
+      ctx.ocppVersion,
+      (frame) => session.send(connection, frame),
+      (call) => new StationDisconnectedError(stationId, call.action, `reconnected with ${ctx.ocppVersion}; the call was made for another version`),
+    );
+  }
+
+  private newSession(stationId: string, version: OcppVersion): StationSession {
+    const session = new StationSession(
+      stationId,
+      version,
+      new IncomingCalls(this.schemas, this.options.handler, this.limits, this.log),
+      new OutgoingCalls(stationId, this.limits.outgoingQueueMax, this.schemas, this.log),
+    );
+    this.sessions.set(stationId, session);
+    return session;
+  }
+
+  private onMessage(session: StationSession, connection: StationConnection, data: RawData): void {
+    const { ctx } = connection;
+    // OCPP-J sends text frames; a binary one is still read as UTF-8 JSON rather than dropped.
+    const text = rawText(data);
+    const parsed = parseFrame(text);
+    if (!parsed.ok) {
+      const { fault } = parsed;
+      const code = fault.answer ? errorCodeFor(fault.kind, ctx.ocppVersion) : undefined;
+      if (fault.answer) session.send(connection, encodeFault(ctx.ocppVersion, fault));
+      reportInvalid(this.options.handler, this.log, ctx, {
+        messageId: fault.messageId,
+        description: fault.description,
+        frame: text.slice(0, limits.ocppInvalidFrameRecordCharsMax),
+        ...(code ? { code } : {}),
+      });
+      return;
+    }
+    const { frame } = parsed;
+    switch (frame.type) {
+      case 'call': {
+        const callCtx = { stationId: ctx.stationId, ocppVersion: ctx.ocppVersion, messageId: frame.messageId, admission: ctx.admission, ...(ctx.tenantId !== undefined ? { tenantId: ctx.tenantId } : {}) };
+        void session.incoming.receive(callCtx, frame.action, frame.payload, ctx).then((answer) => session.send(connection, answer));
+        return;
+      }
+      case 'callResult':
+        return session.outgoing.onCallResult(frame.messageId, frame.payload);
+      case 'callError':
+        return session.outgoing.onCallError(frame.messageId, frame.code, frame.description, frame.details);
+    }
+  }
+
+  private onClose(session: StationSession, connection: StationConnection): void {
+    if (connection.closeReason === 'replaced' || session.connection !== connection) return;
+    const reason = connection.closeReason ?? 'closedByStation';
+    session.connection = undefined;
+    session.outgoing.detach();
+    this.log.info({ stationId: session.stationId, reason }, 'ocpp station disconnected');
+    session.incoming.runInTurn(session.stationId, 'onDisconnected', () => this.options.handler.onDisconnected(connection.ctx, reason));
+    if (reason === 'serverShutdown') return;
+    session.scheduleExpiry(this.limits.reconnectWindowMs, () => {
+      this.sessions.delete(session.stationId);
+      session.outgoing.failAll((call) => new StationDisconnectedError(session.stationId, call.action, 'did not reconnect in time'));
+    });
+  }
+
+  private pingAll(): void {
+    for (const { connection } of this.sessions.values()) {
+      if (!connection) continue;
+      if (!connection.alive) {
+        connection.closeReason = 'pingTimeout';
+        connection.ws.terminate();
+        continue;
+      }
+      connection.alive = false;
+      connection.ws.ping();
+    }
+  }
+
+  call(stationId: string, action: string, payload: unknown, options: StationCallOptions = {}): Promise<unknown> {
+    const session = this.sessions.get(stationId);
+    if (!session) return Promise.reject(new StationNotConnectedError(stationId, action, 'not connected'));
+    const { version } = session;
+    if (!this.schemas.isCsmsInitiated(version, action)) {
+      return Promise.reject(new InvalidStationCallError(stationId, action, `not an action the CSMS sends in ${version}`));
+    }
+    const violation = this.schemas.validate(version, action, 'Request', payload);
+    if (violation) return Promise.reject(new InvalidStationCallError(stationId, action, `${violation.code}: ${violation.description}`));
+    return session.outgoing.enqueue(version, action, payload, options.timeoutMs ?? this.limits.callTimeoutMs);
+  }
+
+  versionOf(stationId: string): OcppVersion | undefined {
+    return this.sessions.get(stationId)?.connection?.ctx.ocppVersion;
+  }
+
+  connectedStationIds(): string[] {
+    return [...this.sessions.values()].filter((s) => s.connection).map((s) => s.stationId);
+  }
+
+  /** Closes every station with 1001 "going away" and fails what is queued for them. */
+  async close(graceMs = 1_000): Promise<void> {
+    clearInterval(this.pingTimer);
+    const closing: Promise<void>[] = [];
+    for (const session of this.sessions.values()) {
+      session.cancelExpiry();
+      session.outgoing.failAll((call) => new StationDisconnectedError(session.stationId, call.action, 'server shutting down'));
+      const connection = session.connection;
+      if (!connection) continue;
+      connection.closeReason = 'serverShutdown';
+      closing.push(new Promise((resolve) => connection.ws.once('close', () => resolve())));
+      connection.ws.close(1001, 'server shutting down');
+    }
+    const deadline = setTimeout(() => this.wss.clients.forEach((ws) => ws.terminate()), graceMs);
+    await Promise.all(closing);
+    clearTimeout(deadline);
+    this.sessions.clear();
+    this.wss.close();
+  }
+}
+
+const basicChallenge = { 'WWW-Authenticate': 'Basic realm="OCPP", charset="UTF-8"' };
+
+function rawText(data: RawData): string {
+  if (Buffer.isBuffer(data)) return data.toString('utf8');
+  return Array.isArray(data) ? Buffer.concat(data).toString('utf8') : Buffer.from(data).toString('utf8');
+}
+
+function nonEmpty(cert: PeerCertificate): PeerCertificate | undefined {
+  return cert && Object.keys(cert).length > 0 ? cert : undefined;
+}
+
+function withDeadline<T>(work: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no decision within ${ms} ms`)), ms);
+  });
+  return Promise.race([work, deadline]).finally(() => clearTimeout(timer));
+}

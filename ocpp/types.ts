@@ -1,0 +1,132 @@
+import type { PeerCertificate } from 'node:tls';
+import type { OcppVersion } from './errors.js';
+
+export type { OcppVersion } from './errors.js';
+
+/**
+ * What `authenticateStation` decided. 'pending' admits the connection but tells the handler the
+ * station is not (yet) registered, so its translator can answer BootNotification with Pending
+ * (OCPP 1.6 §4.2, 2.0.1 B02) instead of refusing the socket. The object form also names the tenant.
+ */
+export type AuthenticationDecision =
+  | 'accept'
+  | 'reject'
+  | 'pending'
+  | { readonly status: 'accept' | 'pending'; readonly tenantId?: string };
+
+export interface HandshakeTransport {
+  /** The connection came over TLS (security profile 2 or 3); the hook enforces the station's configured profile. */
+  readonly tls: boolean;
+}
+
+/**
+ * Decides whether a station may connect. `password` is the Basic auth password (security profiles 1
+ * and 2; absent when none was sent); `tlsClientCert` is the client certificate, given only when it
+ * verified against the configured CA (profile 3). The username has already been checked to equal the
+ * station id (2.0.1 Part 2 A00.FR.203).
+ */
+export type AuthenticateStation = (
+  stationId: string,
+  password: string | undefined,
+  tlsClientCert: PeerCertificate | undefined,
+  transport: HandshakeTransport,
+) => Promise<AuthenticationDecision>;
+
+export interface ConnectionContext {
+  readonly stationId: string;
+  readonly ocppVersion: OcppVersion;
+  readonly tenantId?: string;
+  readonly admission: 'accepted' | 'pending';
+  readonly remoteAddress?: string;
+  readonly tlsClientCert?: PeerCertificate;
+}
+
+export interface CallContext {
+  readonly stationId: string;
+  readonly ocppVersion: OcppVersion;
+  /** The CALL's message id: the correlationId of the events it causes (design.md, "Events"). */
+  readonly messageId: string;
+  readonly tenantId?: string;
+  readonly admission: 'accepted' | 'pending';
+}
+
+export interface InvalidMessage {
+  /** '-1' when the frame's id could not be read. */
+  readonly messageId: string;
+  readonly action?: string;
+  /** The CALLERROR code sent, or undefined for a broken CALLRESULT/CALLERROR, which is not answered. */
+  readonly code?: string;
+  readonly description: string;
+  /** The offending frame, cut to a few hundred characters for the record. */
+  readonly frame?: string;
+}
+
+export type DisconnectReason =
+  | 'closedByStation'
+  | 'pingTimeout'
+  | 'protocolError'
+  | 'frameTooBig'
+  | 'serverShutdown';
+
+/**
+ * The lead's translators implement this. The gateway has already validated the payload against
+ * the official schema for `ocppVersion` and validates the returned payload as well.
+ */
+export interface OcppHandler {
+  onConnected(ctx: ConnectionContext): Promise<void> | void;
+  /**
+   * Answers one station→CSMS CALL; calls of one station come strictly one at a time. Throw an
+   * `OcppCallError` to answer with a CALLERROR; any other error is answered with InternalError,
+   * logged, and the connection stays open.
+   */
+  handleCall(ctx: CallContext, action: string, payload: unknown): Promise<unknown>;
+  /**
+   * A message refused before reaching `handleCall` (bad frame, unknown action, schema violation),
+   * after its CALLERROR was sent: for the record design.md asks of invalid CALLs. Optional; its
+   * failures are logged and never affect the connection.
+   */
+  onInvalidMessage?(ctx: ConnectionContext, problem: InvalidMessage): Promise<void> | void;
+  /** The station's current connection ended (a connection replaced by a newer one does not count). */
+  onDisconnected(ctx: ConnectionContext, reason: DisconnectReason): Promise<void> | void;
+}
+
+export interface StationCallOptions {
+  /** From `call()` to the answer, queueing and reconnecting included; default `ocppCallTimeoutMs`. */
+  readonly timeoutMs?: number;
+}
+
+/** How the CSMS sends calls to stations. Rejects only with `StationCallError` subclasses. */
+export interface StationCaller {
+  call(stationId: string, action: string, payload: unknown, options?: StationCallOptions): Promise<unknown>;
+  /** The version of the station's current connection, or undefined when it is not connected. */
+  versionOf(stationId: string): OcppVersion | undefined;
+  connectedStationIds(): string[];
+}
+
+export interface OcppGatewayLimits {
+  readonly frameBytesMax: number;
+  readonly incomingCallsQueuedMax: number;
+  readonly handlerTimeoutMs: number;
+  readonly recentCallsMax: number;
+  readonly outgoingQueueMax: number;
+  readonly callTimeoutMs: number;
+  readonly reconnectWindowMs: number;
+  readonly pingIntervalMs: number;
+  readonly handshakeTimeoutMs: number;
+}
+
+export interface OcppLogger {
+  info(object: object, message: string): void;
+  warn(object: object, message: string): void;
+  error(object: object, message: string): void;
+}
+
+export interface OcppGatewayOptions {
+  readonly handler: OcppHandler;
+  readonly authenticateStation: AuthenticateStation;
+  /** Versions we accept, most preferred first; the first one the station also offers wins. Default 2.0.1, then 1.6. */
+  readonly subprotocols?: readonly OcppVersion[];
+  /** URL prefix; stations connect to `${path}/{stationId}`. Default '/ocpp'. */
+  readonly path?: string;
+  readonly limits?: Partial<OcppGatewayLimits>;
+}
