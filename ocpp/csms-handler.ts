@@ -1,0 +1,86 @@
+import { randomUUID } from 'node:crypto';
+import { toOcppCallError } from './translate/shared/errors.js';
+import { domainOcppVersion, Translation, type TranslatorDeps } from './translate/shared/context.js';
+import { translate16 } from './translate/v16/index.js';
+import { translate201 } from './translate/v201/index.js';
+import { OcppCallError } from './errors.js';
+import type { CallContext, ConnectionContext, DisconnectReason, OcppHandler } from './types.js';
+
+export type { TranslatorDeps as CsmsOcppHandlerDeps, UnrecordedMessage } from './translate/shared/context.js';
+export type { UnknownTokenPolicy, TokenLookup } from './translate/shared/authorization.js';
+export type { DataTransferHandler } from './translate/shared/data-transfer.js';
+
+/** Stations whose last boot we refused, remembered per process; bounded like every table here. */
+export const rejectedStationsRememberedMax = 10_000;
+
+/**
+ * The OcppHandler of the CSMS: connection events and station CALLs become domain commands through
+ * the command bus, per version; nothing past this point knows OCPP versions (design.md, "OCPP gateway").
+ *
+ * Wiring: `ocppGatewayPlugin({ handler: createCsmsOcppHandler({ bus, eventStore, clock, transactionIds,
+ * defaultTenantId, registrationPolicy, ... }), authenticateStation })`.
+ */
+export function createCsmsOcppHandler(deps: TranslatorDeps & { readonly newConnectionId?: () => string }): OcppHandler {
+  const newConnectionId = deps.newConnectionId ?? randomUUID;
+  // The gateway passes the same context object to onConnected and onDisconnected of one socket.
+  const connectionIds = new WeakMap<ConnectionContext, string>();
+  const rejected = new Set<string>();
+  const tenantOf = (ctx: { tenantId?: string }) => ctx.tenantId ?? deps.defaultTenantId;
+
+  return {
+    async onConnected(ctx) {
+      const connectionId = newConnectionId();
+      connectionIds.set(ctx, connectionId);
+      const now = deps.clock.now().toISOString();
+      await deps.bus.send({
+        commandId: `${ctx.stationId}:connect:${connectionId}`,
+        tenantId: tenantOf(ctx),
+        aggregateId: ctx.stationId,
+        actor: `station:${ctx.stationId}`,
+        correlationId: connectionId,
+        occurredAt: now,
+        command: { type: 'ConnectStation', connectionId, ocppVersion: domainOcppVersion(ctx.ocppVersion), connectedAt: now },
+      });
+    },
+
+    async onDisconnected(ctx, reason: DisconnectReason) {
+      const connectionId = connectionIds.get(ctx);
+      if (connectionId === undefined) return; // onConnected never ran for it: nothing to close
+      connectionIds.delete(ctx);
+      const now = deps.clock.now().toISOString();
+      await deps.bus.send({
+        commandId: `${ctx.stationId}:disconnect:${connectionId}`,
+        tenantId: tenantOf(ctx),
+        aggregateId: ctx.stationId,
+        actor: `station:${ctx.stationId}`,
+        correlationId: connectionId,
+        occurredAt: now,
+        command: { type: 'DisconnectStation', connectionId, reason, disconnectedAt: now },
+      });
+    },
+
+    async handleCall(ctx: CallContext, action: string, payload: unknown) {
+      const translation = new Translation(deps, ctx, action, payload);
+      deps.onStationSeen?.(translation.tenantId, ctx.stationId, deps.clock.now());
+      // A Rejected station may send nothing but BootNotification until it boots again
+      // (1.6 §4.2; 2.0.1 B03). The domain enforces it for statuses; this covers the rest.
+      if (action !== 'BootNotification' && rejected.has(`${translation.tenantId}\n${ctx.stationId}`)) {
+        throw new OcppCallError('SecurityError', 'station boot was rejected: send BootNotification');
+      }
+      try {
+        const answer = ctx.ocppVersion === 'ocpp1.6' ? await translate16(translation) : await translate201(translation);
+        if (action === 'BootNotification') remember(rejected, `${translation.tenantId}\n${ctx.stationId}`, (answer as { status: string }).status === 'Rejected');
+        return answer;
+      } catch (error) {
+        throw toOcppCallError(error);
+      }
+    },
+  };
+}
+
+function remember(set: Set<string>, key: string, member: boolean): void {
+  set.delete(key);
+  if (!member) return;
+  set.add(key);
+  while (set.size > rejectedStationsRememberedMax) set.delete(set.values().next().value as string);
+}

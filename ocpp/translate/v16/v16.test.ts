@@ -1,0 +1,310 @@
+import { describe, expect, it } from 'vitest';
+import { CommandBusOverloadedError, type CommandBus } from '../../../commands/bus.js';
+import { OcppCallError } from '../../errors.js';
+import { csmsUnderTest } from '../shared/test-support.js';
+
+const boot = { chargePointVendor: 'ACME', chargePointModel: 'Fast-1', chargePointSerialNumber: 'SN1', firmwareVersion: '1.0' };
+const at = (minute: number) => `2025-06-01T11:${String(minute).padStart(2, '0')}:00.000Z`;
+const energy = (wh: string, extra: Record<string, unknown> = {}) => ({ value: wh, measurand: 'Energy.Active.Import.Register', unit: 'Wh', ...extra });
+
+describe('OCPP 1.6 translation: station messages', () => {
+  it('BootNotification records the boot and answers by the registration policy; a repeat appends nothing, same answer', async () => {
+    const csms = csmsUnderTest('ocpp1.6', { heartbeatIntervalSeconds: 120 });
+    const answer = await csms.call('BootNotification', boot, { messageId: 'b1' });
+    expect(answer).toEqual({ status: 'Accepted', currentTime: '2025-06-01T12:00:00.000Z', interval: 120 });
+    expect(await csms.newEvents()).toEqual([
+      {
+        type: 'StationBooted',
+        streamId: 'station-t1-CP-1',
+        data: expect.objectContaining({ vendor: 'ACME', model: 'Fast-1', serialNumber: 'SN1', ocppVersion: '1.6', bootStatus: 'Accepted', registered: false }),
+      },
+    ]);
+    expect(await csms.call('BootNotification', boot, { messageId: 'b1' })).toEqual(answer);
+    expect(await csms.newEvents()).toEqual([]);
+    // A later boot (new message id) is a new fact.
+    await csms.call('BootNotification', boot, { messageId: 'b2' });
+    expect((await csms.newEvents()).map((e) => e.type)).toEqual(['StationBooted']);
+  });
+
+  it('BootNotification: Rejected by a closed network, with the retry interval; then only BootNotification is answered', async () => {
+    const csms = csmsUnderTest('ocpp1.6', { registrationPolicy: { unknownStation: 'Rejected' }, bootRetryIntervalSeconds: 30 });
+    expect(await csms.call('BootNotification', boot)).toMatchObject({ status: 'Rejected', interval: 30 });
+    await expect(csms.call('Heartbeat', {})).rejects.toMatchObject({ code: 'SecurityError' });
+  });
+
+  it('BootNotification: Pending for a station the handshake admitted as pending', async () => {
+    const csms = csmsUnderTest('ocpp1.6');
+    expect(await csms.call('BootNotification', boot, { admission: 'pending' })).toMatchObject({ status: 'Pending' });
+  });
+
+  it('Heartbeat answers the time and records nothing', async () => {
+    const seen: string[] = [];
+    const csms = csmsUnderTest('ocpp1.6', { onStationSeen: (_tenant, stationId) => seen.push(stationId) });
+    expect(await csms.call('Heartbeat', {})).toEqual({ currentTime: '2025-06-01T12:00:00.000Z' });
+    expect(await csms.newEvents()).toEqual([]);
+    expect(seen).toEqual(['CP-1']);
+  });
+
+  it('StatusNotification: connector 0 is the station, connector n is EVSE n connector 1', async () => {
+    const csms = csmsUnderTest('ocpp1.6');
+    expect(await csms.call('StatusNotification', { connectorId: 0, errorCode: 'NoError', status: 'Available', timestamp: at(1) })).toEqual({});
+    const status = { connectorId: 2, errorCode: 'GroundFailure', status: 'Faulted', info: 'rcd', timestamp: at(2) };
+    await csms.call('StatusNotification', status, { messageId: 's2' });
+    expect(await csms.newEvents()).toEqual([
+      { type: 'StationStatusChanged', streamId: 'station-t1-CP-1', data: expect.objectContaining({ status: 'Available', errorCode: null }) },
+      { type: 'ConnectorDeclared', streamId: 'station-t1-CP-1', data: { evseId: 2, connectorId: 1, connectorType: null, source: 'status' } },
+      {
+        type: 'ConnectorStatusChanged',
+        streamId: 'station-t1-CP-1',
+        data: expect.objectContaining({ evseId: 2, connectorId: 1, status: 'Faulted', errorCode: 'GroundFailure', info: 'rcd', statusAt: at(2) }),
+      },
+    ]);
+    expect(await csms.call('StatusNotification', status, { messageId: 's2' })).toEqual({});
+    expect(await csms.newEvents()).toEqual([]);
+  });
+
+  it('Authorize: idTagInfo from token state, recorded as TransactionAuthorized; a repeat answers the same', async () => {
+    const csms = csmsUnderTest('ocpp1.6');
+    await csms.issueToken('TAG1', { validUntil: '2026-01-01T00:00:00Z', groupId: 'FLEET' });
+    const answer = await csms.call('Authorize', { idTag: 'TAG1' }, { messageId: 'a1' });
+    expect(answer).toEqual({ idTagInfo: { status: 'Accepted', expiryDate: '2026-01-01T00:00:00.000Z', parentIdTag: 'FLEET' } });
+    const events = await csms.newEvents();
+    expect(events).toEqual([
+      {
+        type: 'TransactionAuthorized',
+        streamId: expect.stringMatching(/^transaction-t1-/),
+        data: { stationId: 'CP-1', evseId: null, idToken: { idToken: 'TAG1', type: 'ISO14443' }, result: 'Accepted', authorizedAt: '2025-06-01T12:00:00.000Z' },
+      },
+    ]);
+    // Blocked since, but the repeated CALL gets the answer it got then, and nothing is appended.
+    await csms.blockToken('TAG1');
+    expect(await csms.call('Authorize', { idTag: 'TAG1' }, { messageId: 'a1' })).toEqual(answer);
+    expect(await csms.newEvents()).toEqual([]);
+    expect(await csms.call('Authorize', { idTag: 'TAG1' }, { messageId: 'a2' })).toEqual({ idTagInfo: { status: 'Blocked' } });
+  });
+
+  it('Authorize: an unknown token follows the policy (reject: Invalid, recorded Unknown; accept: Accepted)', async () => {
+    const rejecting = csmsUnderTest('ocpp1.6');
+    expect(await rejecting.call('Authorize', { idTag: 'NOBODY' })).toEqual({ idTagInfo: { status: 'Invalid' } });
+    expect((await rejecting.newEvents())[0]?.data.result).toBe('Unknown');
+    const accepting = csmsUnderTest('ocpp1.6', { unknownTokenPolicy: 'accept' });
+    expect(await accepting.call('Authorize', { idTag: 'NOBODY' })).toEqual({ idTagInfo: { status: 'Accepted' } });
+    expect((await accepting.newEvents())[0]?.data.result).toBe('Accepted');
+  });
+
+  it('StartTransaction assigns an integer id; a retry under the same or a new message id gets the same id and appends nothing', async () => {
+    const csms = csmsUnderTest('ocpp1.6');
+    await csms.issueToken('TAG1');
+    const start = { connectorId: 1, idTag: 'TAG1', meterStart: 1000, timestamp: at(5) };
+    const answer = await csms.call('StartTransaction', start, { messageId: 'st1' });
+    expect(answer).toEqual({ transactionId: 1, idTagInfo: { status: 'Accepted' } });
+    expect(await csms.newEvents()).toEqual([
+      { type: 'TransactionAuthorized', streamId: 'transaction-t1-1', data: expect.objectContaining({ result: 'Accepted', evseId: 1 }) },
+      {
+        type: 'TransactionStarted',
+        streamId: 'transaction-t1-1',
+        data: expect.objectContaining({ transactionId: '1', stationTransactionId: '1', stationId: 'CP-1', evseId: 1, connectorId: 1, meterStartWh: '1000', startedAt: at(5) }),
+      },
+    ]);
+    expect(await csms.call('StartTransaction', start, { messageId: 'st1' })).toEqual(answer);
+    expect(await csms.call('StartTransaction', start, { messageId: 'st1-after-reconnect' })).toEqual(answer);
+    expect(await csms.newEvents()).toEqual([]);
+    const second = await csms.call('StartTransaction', { ...start, connectorId: 2 });
+    expect(second.transactionId).toBe(2);
+  });
+
+  it('StartTransaction with a refused token still starts (the station stops it) and answers Invalid', async () => {
+    const csms = csmsUnderTest('ocpp1.6');
+    const answer = await csms.call('StartTransaction', { connectorId: 1, idTag: 'NOBODY', meterStart: 0, timestamp: at(5) });
+    expect(answer).toEqual({ transactionId: 1, idTagInfo: { status: 'Invalid' } });
+    expect((await csms.newEvents()).map((e) => e.type)).toEqual(['TransactionAuthorized', 'TransactionStarted']);
+  });
+
+  it('MeterValues: every measurand, phase and unit kept; the register from Wh or kWh; signed data verbatim', async () => {
+    const csms = csmsUnderTest('ocpp1.6');
+    await csms.call('StartTransaction', { connectorId: 1, idTag: 'T', meterStart: 1000, timestamp: at(5) });
+    await csms.newEvents();
+    const signed = '<?xml version="1.0"?><signedMeterValue>OCMF|{...}|{"SA":"ECDSA"}</signedMeterValue>';
+    const payload = {
+      connectorId: 1,
+      transactionId: 1,
+      meterValue: [
+        {
+          timestamp: at(10),
+          sampledValue: [
+            { value: '1.5', measurand: 'Energy.Active.Import.Register', unit: 'kWh', context: 'Sample.Periodic' },
+            { value: '16.1', measurand: 'Current.Import', phase: 'L1', unit: 'A' },
+            { value: '230', measurand: 'Voltage', phase: 'L1-N', unit: 'V' },
+            { value: signed, format: 'SignedData', context: 'Sample.Periodic' },
+          ],
+        },
+        { timestamp: at(11), sampledValue: [{ value: '1600' }] },
+      ],
+    };
+    expect(await csms.call('MeterValues', payload, { messageId: 'mv1' })).toEqual({});
+    const events = await csms.newEvents();
+    expect(events.map((e) => e.type)).toEqual(['MeterReadingRecorded', 'MeterReadingRecorded']);
+    expect(events[0]?.data).toMatchObject({
+      sampledAt: at(10),
+      registerWh: '1500',
+      signedData: signed,
+      suspicious: false,
+      late: false,
+      sampledValues: [
+        { value: '1.5', measurand: 'Energy.Active.Import.Register', unit: 'kWh', context: 'Sample.Periodic', phase: null },
+        { value: '16.1', measurand: 'Current.Import', phase: 'L1', unit: 'A' },
+        { value: '230', measurand: 'Voltage', phase: 'L1-N', unit: 'V' },
+        { value: '(signed)', context: 'Sample.Periodic' },
+      ],
+    });
+    // Defaults (§7.43): measurand Energy.Active.Import.Register, unit Wh.
+    expect(events[1]?.data).toMatchObject({ registerWh: '1600' });
+    expect(await csms.call('MeterValues', payload, { messageId: 'mv1' })).toEqual({});
+    expect(await csms.newEvents()).toEqual([]);
+  });
+
+  it('MeterValues for no, an unknown or another station\'s transaction are answered and reported, not recorded', async () => {
+    const csms = csmsUnderTest('ocpp1.6');
+    await csms.call('StartTransaction', { connectorId: 1, idTag: 'T', meterStart: 0, timestamp: at(5) }, { stationId: 'CP-2' });
+    await csms.newEvents();
+    const meterValue = [{ timestamp: at(6), sampledValue: [energy('10')] }];
+    expect(await csms.call('MeterValues', { connectorId: 1, meterValue })).toEqual({});
+    expect(await csms.call('MeterValues', { connectorId: 1, transactionId: 99, meterValue })).toEqual({});
+    expect(await csms.call('MeterValues', { connectorId: 1, transactionId: 1, meterValue })).toEqual({});
+    expect(await csms.newEvents()).toEqual([]);
+    expect(csms.unrecorded.map((u) => u.why)).toEqual([
+      expect.stringMatching(/outside a transaction/),
+      'unknown transaction 99',
+      'transaction 1 belongs to another station',
+    ]);
+  });
+
+  it('StopTransaction ends with transactionData, reason and idTag; a repeat appends nothing and answers the same', async () => {
+    const csms = csmsUnderTest('ocpp1.6');
+    await csms.issueToken('TAG1');
+    await csms.call('StartTransaction', { connectorId: 1, idTag: 'TAG1', meterStart: 1000, timestamp: at(5) });
+    await csms.newEvents();
+    const stop = {
+      idTag: 'TAG1',
+      meterStop: 5000,
+      timestamp: at(30),
+      transactionId: 1,
+      reason: 'EVDisconnected',
+      transactionData: [{ timestamp: at(20), sampledValue: [energy('3000', { context: 'Sample.Periodic' })] }],
+    };
+    const answer = await csms.call('StopTransaction', stop, { messageId: 'stop1' });
+    expect(answer).toEqual({ idTagInfo: { status: 'Accepted' } });
+    expect(await csms.newEvents()).toEqual([
+      { type: 'MeterReadingRecorded', streamId: 'transaction-t1-1', data: expect.objectContaining({ registerWh: '3000', sampledAt: at(20) }) },
+      {
+        type: 'TransactionEnded',
+        streamId: 'transaction-t1-1',
+        data: { meterStopWh: '5000', meterStopSource: 'station', endedAt: at(30), reason: 'EVDisconnected', stoppedBy: { idToken: 'TAG1', type: 'ISO14443' }, suspicious: false },
+      },
+    ]);
+    expect(await csms.call('StopTransaction', stop, { messageId: 'stop1' })).toEqual(answer);
+    expect(await csms.call('StopTransaction', stop, { messageId: 'stop1-again' })).toEqual(answer);
+    expect(await csms.newEvents()).toEqual([]);
+  });
+
+  it('StopTransaction: no reason is Local; no idTag, no idTagInfo; other facts for an ended transaction are answered and reported', async () => {
+    const csms = csmsUnderTest('ocpp1.6');
+    await csms.call('StartTransaction', { connectorId: 1, idTag: 'T', meterStart: 0, timestamp: at(5) });
+    expect(await csms.call('StopTransaction', { meterStop: 10, timestamp: at(6), transactionId: 1 })).toEqual({});
+    expect((await csms.newEvents()).at(-1)?.data.reason).toBe('Local');
+    expect(await csms.call('StopTransaction', { meterStop: 20, timestamp: at(7), transactionId: 1 })).toEqual({});
+    expect(await csms.newEvents()).toEqual([]);
+    expect(csms.unrecorded.at(-1)?.why).toMatch(/already ended with other facts/);
+  });
+
+  it('DataTransfer: UnknownVendorId unless a vendor handler is registered', async () => {
+    const csms = csmsUnderTest('ocpp1.6', {
+      dataTransferHandlers: { ACME: async (_station, request) => ({ status: 'Accepted', data: `echo ${String(request.data)}` }) },
+    });
+    expect(await csms.call('DataTransfer', { vendorId: 'Other' })).toEqual({ status: 'UnknownVendorId' });
+    expect(await csms.call('DataTransfer', { vendorId: 'ACME', messageId: 'x', data: 'hi' })).toEqual({ status: 'Accepted', data: 'echo hi' });
+  });
+
+  it('status notifications of firmware, diagnostics and the security extension are acknowledged and reported', async () => {
+    const csms = csmsUnderTest('ocpp1.6');
+    expect(await csms.call('FirmwareStatusNotification', { status: 'Installed' })).toEqual({});
+    expect(await csms.call('DiagnosticsStatusNotification', { status: 'Uploaded' })).toEqual({});
+    expect(await csms.call('SignedFirmwareStatusNotification', { status: 'Installed', requestId: 1 })).toEqual({});
+    expect(await csms.call('LogStatusNotification', { status: 'Uploaded', requestId: 2 })).toEqual({});
+    expect(await csms.call('SecurityEventNotification', { type: 'TamperDetectionActivated', timestamp: at(1) })).toEqual({});
+    expect(await csms.newEvents()).toEqual([]);
+    expect(csms.unrecorded).toHaveLength(5);
+  });
+
+  it('SignCertificate: Rejected without a CA, Accepted when the CA hook takes the CSR', async () => {
+    expect(await csmsUnderTest('ocpp1.6').call('SignCertificate', { csr: 'CSR' })).toEqual({ status: 'Rejected' });
+    const csrs: string[] = [];
+    const csms = csmsUnderTest('ocpp1.6', { signCertificate: async ({ csr }) => (csrs.push(csr), true) });
+    expect(await csms.call('SignCertificate', { csr: 'CSR' })).toEqual({ status: 'Accepted' });
+    expect(csrs).toEqual(['CSR']);
+  });
+
+  it('domain refusals and overload map to CALLERRORs', async () => {
+    const csms = csmsUnderTest('ocpp1.6');
+    // Connector 0 cannot hold a transaction: InvalidCommandError → PropertyConstraintViolation.
+    await expect(csms.call('StartTransaction', { connectorId: 0, idTag: 'T', meterStart: 0, timestamp: at(1) })).rejects.toMatchObject({
+      code: 'PropertyConstraintViolation',
+    });
+    const busy: CommandBus = { pending: () => 10_000, send: async () => Promise.reject(new CommandBusOverloadedError(10_000)) };
+    const overloaded = csmsUnderTest('ocpp1.6', { bus: busy });
+    const refusal = overloaded.call('BootNotification', boot);
+    await expect(refusal).rejects.toBeInstanceOf(OcppCallError);
+    await expect(refusal).rejects.toMatchObject({ code: 'InternalError', description: expect.stringMatching(/busy/) });
+  });
+
+  it('onConnected / onDisconnected record the connection; a repeated close changes nothing', async () => {
+    const csms = csmsUnderTest('ocpp1.6');
+    const ctx = csms.connection();
+    await csms.handler.onConnected(ctx);
+    await csms.handler.onDisconnected(ctx, 'pingTimeout');
+    await csms.handler.onDisconnected(ctx, 'pingTimeout');
+    expect(await csms.newEvents()).toEqual([
+      { type: 'StationConnected', streamId: 'station-t1-CP-1', data: { connectionId: 'conn-1', ocppVersion: '1.6', connectedAt: '2025-06-01T12:00:00.000Z' } },
+      { type: 'StationDisconnected', streamId: 'station-t1-CP-1', data: { connectionId: 'conn-1', reason: 'pingTimeout', disconnectedAt: '2025-06-01T12:00:00.000Z' } },
+    ]);
+  });
+});
+
+describe('OCPP 1.6 translation: a full session', () => {
+  it('boot, status, authorize, start, meter values, stop: the expected events and energy', async () => {
+    const csms = csmsUnderTest('ocpp1.6');
+    await csms.issueToken('TAG1');
+    await csms.handler.onConnected(csms.connection());
+    await csms.call('BootNotification', boot);
+    await csms.call('StatusNotification', { connectorId: 1, errorCode: 'NoError', status: 'Available', timestamp: at(0) });
+    await csms.call('Authorize', { idTag: 'TAG1' });
+    await csms.call('StatusNotification', { connectorId: 1, errorCode: 'NoError', status: 'Preparing', timestamp: at(1) });
+    const { transactionId } = await csms.call('StartTransaction', { connectorId: 1, idTag: 'TAG1', meterStart: 12_000, timestamp: at(2) });
+    await csms.call('StatusNotification', { connectorId: 1, errorCode: 'NoError', status: 'Charging', timestamp: at(2) });
+    for (const [minute, wh] of [[10, '14000'], [20, '16500']] as const) {
+      await csms.call('MeterValues', { connectorId: 1, transactionId, meterValue: [{ timestamp: at(minute), sampledValue: [energy(wh)] }] });
+    }
+    await csms.call('StopTransaction', { idTag: 'TAG1', meterStop: 19_250, timestamp: at(30), transactionId, reason: 'Local' });
+    await csms.call('StatusNotification', { connectorId: 1, errorCode: 'NoError', status: 'Available', timestamp: at(31) });
+    expect((await csms.newEvents()).map((e) => `${e.streamId.split('-')[0]}:${e.type}`)).toEqual([
+      'station:StationConnected',
+      'station:StationBooted',
+      'station:ConnectorDeclared',
+      'station:ConnectorStatusChanged',
+      'transaction:TransactionAuthorized',
+      'station:ConnectorStatusChanged',
+      'transaction:TransactionAuthorized',
+      'transaction:TransactionStarted',
+      'station:ConnectorStatusChanged',
+      'transaction:MeterReadingRecorded',
+      'transaction:MeterReadingRecorded',
+      'transaction:TransactionEnded',
+      'station:ConnectorStatusChanged',
+    ]);
+    const { loadTransaction } = await import('../shared/transaction-lookup.js');
+    const { energySoFarWh } = await import('../../../domain/transaction/state.js');
+    const state = await loadTransaction(csms.eventStore, 't1', String(transactionId));
+    expect(state.status).toBe('ended');
+    expect(energySoFarWh(state).toFixed()).toBe('7250');
+  });
+});

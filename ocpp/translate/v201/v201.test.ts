@@ -1,0 +1,196 @@
+import { describe, expect, it } from 'vitest';
+import { energySoFarWh } from '../../../domain/transaction/state.js';
+import { csmsUnderTest } from '../shared/test-support.js';
+import { loadTransaction } from '../shared/transaction-lookup.js';
+import { transactionAggregateId201 } from './transaction-event.js';
+
+const boot = { chargingStation: { vendorName: 'ACME', model: 'Fast-2', serialNumber: 'SN2', firmwareVersion: '2.0' }, reason: 'PowerUp' };
+const at = (minute: number) => `2025-06-01T11:${String(minute).padStart(2, '0')}:00.000Z`;
+const tag = { idToken: 'TAG1', type: 'ISO14443' };
+const register = (timestamp: string, wh: number, context = 'Sample.Periodic', unit = 'Wh', multiplier?: number) => ({
+  timestamp,
+  sampledValue: [
+    { value: wh, context, measurand: 'Energy.Active.Import.Register', unitOfMeasure: multiplier === undefined ? { unit } : { unit, multiplier } },
+  ],
+});
+const txEvent = (eventType: string, seqNo: number, timestamp: string, extra: Record<string, unknown> = {}) => ({
+  eventType,
+  timestamp,
+  triggerReason: eventType === 'Started' ? 'Authorized' : eventType === 'Ended' ? 'StopAuthorized' : 'MeterValuePeriodic',
+  seqNo,
+  transactionInfo: { transactionId: 'TX-A' },
+  ...extra,
+});
+const txStream = `transaction-t1-${transactionAggregateId201('CP-1', 'TX-A')}`;
+
+describe('OCPP 2.0.1 translation: station messages', () => {
+  it('BootNotification records vendor, model and reason; a repeat appends nothing and answers the same', async () => {
+    const csms = csmsUnderTest('ocpp2.0.1');
+    const answer = await csms.call('BootNotification', boot, { messageId: 'b1' });
+    expect(answer).toEqual({ status: 'Accepted', currentTime: '2025-06-01T12:00:00.000Z', interval: 300 });
+    expect(await csms.newEvents()).toEqual([
+      { type: 'StationBooted', streamId: 'station-t1-CP-1', data: expect.objectContaining({ vendor: 'ACME', ocppVersion: '2.0.1', bootReason: 'PowerUp', bootStatus: 'Accepted' }) },
+    ]);
+    expect(await csms.call('BootNotification', boot, { messageId: 'b1' })).toEqual(answer);
+    expect(await csms.newEvents()).toEqual([]);
+  });
+
+  it('Heartbeat answers the time; StatusNotification records the connector', async () => {
+    const csms = csmsUnderTest('ocpp2.0.1');
+    expect(await csms.call('Heartbeat', {})).toEqual({ currentTime: '2025-06-01T12:00:00.000Z' });
+    const status = { timestamp: at(1), connectorStatus: 'Occupied', evseId: 1, connectorId: 2 };
+    expect(await csms.call('StatusNotification', status, { messageId: 's1' })).toEqual({});
+    expect((await csms.newEvents()).map((e) => [e.type, e.data.evseId, e.data.connectorId])).toEqual([
+      ['ConnectorDeclared', 1, 2],
+      ['ConnectorStatusChanged', 1, 2],
+    ]);
+    await csms.call('StatusNotification', status, { messageId: 's1' });
+    expect(await csms.newEvents()).toEqual([]);
+  });
+
+  it('Authorize: idTokenInfo from token state; unknown tokens answered Unknown; NoAuthorization accepted unrecorded', async () => {
+    const csms = csmsUnderTest('ocpp2.0.1');
+    await csms.issueToken('TAG1', { groupId: 'FLEET' });
+    expect(await csms.call('Authorize', { idToken: tag }, { messageId: 'a1' })).toEqual({
+      idTokenInfo: { status: 'Accepted', groupIdToken: { idToken: 'FLEET', type: 'Central' } },
+    });
+    expect(await csms.call('Authorize', { idToken: tag }, { messageId: 'a1' })).toMatchObject({ idTokenInfo: { status: 'Accepted' } });
+    expect(await csms.call('Authorize', { idToken: { idToken: 'NOBODY', type: 'eMAID' } })).toEqual({ idTokenInfo: { status: 'Unknown' } });
+    expect(await csms.call('Authorize', { idToken: { idToken: '', type: 'NoAuthorization' } })).toEqual({ idTokenInfo: { status: 'Accepted' } });
+    expect((await csms.newEvents()).map((e) => [e.type, e.data.result, e.data.idToken.type])).toEqual([
+      ['TransactionAuthorized', 'Accepted', 'ISO14443'],
+      ['TransactionAuthorized', 'Unknown', 'eMAID'],
+    ]);
+  });
+
+  it('TransactionEvent Started: meter start from the Transaction.Begin register (kWh, multiplier), token authorized', async () => {
+    const csms = csmsUnderTest('ocpp2.0.1');
+    await csms.issueToken('TAG1');
+    const started = txEvent('Started', 0, at(2), { idToken: tag, evse: { id: 1, connectorId: 1 }, meterValue: [register(at(2), 12, 'Transaction.Begin', 'kWh')] });
+    const answer = await csms.call('TransactionEvent', started, { messageId: 't0' });
+    expect(answer).toEqual({ idTokenInfo: { status: 'Accepted' } });
+    expect(await csms.newEvents()).toEqual([
+      { type: 'TransactionAuthorized', streamId: txStream, data: expect.objectContaining({ result: 'Accepted', evseId: 1 }) },
+      {
+        type: 'TransactionStarted',
+        streamId: txStream,
+        data: expect.objectContaining({ stationTransactionId: 'TX-A', evseId: 1, connectorId: 1, meterStartWh: '12000', idToken: tag }),
+      },
+      { type: 'MeterReadingRecorded', streamId: txStream, data: expect.objectContaining({ registerWh: '12000', late: false }) },
+    ]);
+    expect(await csms.call('TransactionEvent', started, { messageId: 't0' })).toEqual(answer);
+    expect(await csms.call('TransactionEvent', started, { messageId: 't0-resent' })).toEqual(answer);
+    expect(await csms.newEvents()).toEqual([]);
+  });
+
+  it('TransactionEvent: out-of-order and late offline messages are accepted; the decider flags late readings', async () => {
+    const csms = csmsUnderTest('ocpp2.0.1');
+    await csms.call('TransactionEvent', txEvent('Started', 0, at(2), { evse: { id: 1 }, meterValue: [register(at(2), 1000, 'Transaction.Begin')] }));
+    await csms.call('TransactionEvent', txEvent('Updated', 2, at(20), { meterValue: [register(at(20), 3000)] }));
+    // seqNo 1, queued while offline, arrives after seqNo 2.
+    await csms.call('TransactionEvent', txEvent('Updated', 1, at(10), { offline: true, meterValue: [register(at(10), 2000, 'Sample.Periodic', 'Wh', 0)] }));
+    await csms.call('TransactionEvent', txEvent('Ended', 4, at(40), { transactionInfo: { transactionId: 'TX-A', stoppedReason: 'EVDisconnected' }, meterValue: [register(at(40), 5000, 'Transaction.End')] }));
+    // seqNo 3 after the end, sampled before it: recorded late.
+    await csms.call('TransactionEvent', txEvent('Updated', 3, at(30), { offline: true, meterValue: [register(at(30), 4000)] }));
+    const events = await csms.newEvents();
+    expect(events.map((e) => [e.type, e.data.registerWh ?? e.data.meterStopWh ?? null, e.data.late ?? null])).toEqual([
+      ['TransactionStarted', null, null],
+      ['MeterReadingRecorded', '1000', false],
+      ['MeterReadingRecorded', '3000', false],
+      ['MeterReadingRecorded', '2000', true],
+      ['MeterReadingRecorded', '5000', false],
+      ['TransactionEnded', '5000', null],
+      ['MeterReadingRecorded', '4000', true],
+    ]);
+    expect(events[5]?.data).toMatchObject({ reason: 'EVDisconnected', meterStopSource: 'station', suspicious: false });
+  });
+
+  it('TransactionEvent Ended without a Transaction.End register: the decider takes the latest reading; no reason is Local', async () => {
+    const csms = csmsUnderTest('ocpp2.0.1');
+    await csms.call('TransactionEvent', txEvent('Started', 0, at(2), { evse: { id: 1 }, meterValue: [register(at(2), 1000, 'Transaction.Begin')] }));
+    await csms.call('TransactionEvent', txEvent('Updated', 1, at(10), { meterValue: [register(at(10), 2500)] }));
+    await csms.call('TransactionEvent', txEvent('Ended', 2, at(20)));
+    const ended = (await csms.newEvents()).at(-1);
+    expect(ended).toMatchObject({ type: 'TransactionEnded', data: { meterStopWh: '2500', meterStopSource: 'lastReading', reason: 'Local' } });
+  });
+
+  it('TransactionEvent for a transaction never started is answered and reported; Started without evse is refused', async () => {
+    const csms = csmsUnderTest('ocpp2.0.1');
+    expect(await csms.call('TransactionEvent', txEvent('Updated', 5, at(10), { meterValue: [register(at(10), 10)] }))).toEqual({});
+    expect(await csms.newEvents()).toEqual([]);
+    expect(csms.unrecorded.at(-1)?.why).toMatch(/has not started/);
+    await expect(csms.call('TransactionEvent', txEvent('Started', 0, at(2)))).rejects.toMatchObject({ code: 'OccurrenceConstraintViolation' });
+  });
+
+  it('MeterValues outside a transaction and other notifications are acknowledged and reported', async () => {
+    const csms = csmsUnderTest('ocpp2.0.1');
+    expect(await csms.call('MeterValues', { evseId: 1, meterValue: [register(at(1), 5)] })).toEqual({});
+    expect(await csms.call('NotifyEvent', { generatedAt: at(1), seqNo: 0, eventData: [{ eventId: 1, timestamp: at(1), trigger: 'Alerting', actualValue: 'x', eventNotificationType: 'HardWiredNotification', component: { name: 'EVSE' }, variable: { name: 'Problem' } }] })).toEqual({});
+    expect(await csms.call('FirmwareStatusNotification', { status: 'Installed' })).toEqual({});
+    expect(await csms.call('LogStatusNotification', { status: 'Uploaded' })).toEqual({});
+    expect(await csms.call('SecurityEventNotification', { type: 'TamperDetectionActivated', timestamp: at(1) })).toEqual({});
+    expect(await csms.call('ReservationStatusUpdate', { reservationId: 1, reservationUpdateStatus: 'Expired' })).toEqual({});
+    expect(await csms.call('NotifyChargingLimit', { chargingLimit: { chargingLimitSource: 'EMS' } })).toEqual({});
+    expect(await csms.call('ReportChargingProfiles', { requestId: 1, chargingLimitSource: 'CSO', evseId: 1, chargingProfile: [{ id: 1, stackLevel: 0, chargingProfilePurpose: 'TxDefaultProfile', chargingProfileKind: 'Absolute', chargingSchedule: [{ id: 1, chargingRateUnit: 'W', chargingSchedulePeriod: [{ startPeriod: 0, limit: 1000 }] }] }] })).toEqual({});
+    expect(await csms.call('NotifyMonitoringReport', { requestId: 1, seqNo: 0, generatedAt: at(1) })).toEqual({});
+    expect(await csms.call('NotifyEVChargingNeeds', { evseId: 1, chargingNeeds: { requestedEnergyTransfer: 'DC' } })).toEqual({ status: 'Rejected' });
+    expect(await csms.call('SignCertificate', { csr: 'CSR' })).toEqual({ status: 'Rejected' });
+    expect(await csms.call('DataTransfer', { vendorId: 'Other' })).toEqual({ status: 'UnknownVendorId' });
+    expect(await csms.newEvents()).toEqual([]);
+  });
+
+  it('NotifyReport records the device model as configuration; a repeated report appends nothing', async () => {
+    const csms = csmsUnderTest('ocpp2.0.1');
+    const report = {
+      requestId: 1,
+      generatedAt: at(1),
+      seqNo: 0,
+      reportData: [
+        { component: { name: 'OCPPCommCtrlr' }, variable: { name: 'HeartbeatInterval' }, variableAttribute: [{ value: '300', mutability: 'ReadWrite' }] },
+        { component: { name: 'EVSE', evse: { id: 1 } }, variable: { name: 'Power' }, variableAttribute: [{ type: 'MaxSet', value: '22000', mutability: 'ReadOnly' }] },
+      ],
+    };
+    expect(await csms.call('NotifyReport', report)).toEqual({});
+    expect((await csms.newEvents()).map((e) => e.data)).toEqual([
+      { key: 'OCPPCommCtrlr/HeartbeatInterval', value: '300', readonly: false },
+      { key: 'EVSE@1/Power:MaxSet', value: '22000', readonly: true },
+    ]);
+    await csms.call('NotifyReport', report);
+    expect(await csms.newEvents()).toEqual([]);
+  });
+});
+
+describe('OCPP 2.0.1 translation: a full session', () => {
+  it('boot, status, authorize, started, updated, ended: the expected events and energy', async () => {
+    const csms = csmsUnderTest('ocpp2.0.1');
+    await csms.issueToken('TAG1');
+    await csms.handler.onConnected(csms.connection());
+    await csms.call('BootNotification', boot);
+    await csms.call('StatusNotification', { timestamp: at(0), connectorStatus: 'Available', evseId: 1, connectorId: 1 });
+    await csms.call('Authorize', { idToken: tag });
+    await csms.call('StatusNotification', { timestamp: at(1), connectorStatus: 'Occupied', evseId: 1, connectorId: 1 });
+    await csms.call('TransactionEvent', txEvent('Started', 0, at(2), { idToken: tag, evse: { id: 1, connectorId: 1 }, meterValue: [register(at(2), 12_000, 'Transaction.Begin')] }));
+    await csms.call('TransactionEvent', txEvent('Updated', 1, at(10), { transactionInfo: { transactionId: 'TX-A', chargingState: 'Charging' }, meterValue: [register(at(10), 14_000)] }));
+    await csms.call('TransactionEvent', txEvent('Ended', 2, at(30), { idToken: tag, transactionInfo: { transactionId: 'TX-A', stoppedReason: 'Local' }, meterValue: [register(at(30), 19_250, 'Transaction.End')] }));
+    await csms.call('StatusNotification', { timestamp: at(31), connectorStatus: 'Available', evseId: 1, connectorId: 1 });
+    expect((await csms.newEvents()).map((e) => `${e.streamId.split('-')[0]}:${e.type}`)).toEqual([
+      'station:StationConnected',
+      'station:StationBooted',
+      'station:ConnectorDeclared',
+      'station:ConnectorStatusChanged',
+      'transaction:TransactionAuthorized',
+      'station:ConnectorStatusChanged',
+      'transaction:TransactionAuthorized',
+      'transaction:TransactionStarted',
+      'transaction:MeterReadingRecorded',
+      'transaction:MeterReadingRecorded',
+      'transaction:TransactionAuthorized',
+      'transaction:MeterReadingRecorded',
+      'transaction:TransactionEnded',
+      'station:ConnectorStatusChanged',
+    ]);
+    const state = await loadTransaction(csms.eventStore, 't1', transactionAggregateId201('CP-1', 'TX-A'));
+    expect(state.status).toBe('ended');
+    expect(energySoFarWh(state).toFixed()).toBe('7250');
+  });
+});
