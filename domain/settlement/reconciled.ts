@@ -1,0 +1,40 @@
+import { eventFrom } from '../shared/event-definition.js';
+import { SettlementReconciled, reconciliationItemsMax, type CdrSummary } from './events.js';
+import { reconcile, type ReconciliationTolerance } from './reconcile.js';
+
+/**
+ * The SettlementReconciled event for a reconciliation: complete counts, and each list cut at
+ * reconciliationItemsMax (a period gone badly wrong must not make an event of megabytes; the
+ * full lists are recomputed from both sides whenever needed).
+ */
+export function reconciledEvent(ours: readonly CdrSummary[], theirs: readonly CdrSummary[], tolerance: ReconciliationTolerance, reconciledAt: string) {
+  const result = reconcile(ours, theirs, tolerance);
+  let truncated = false;
+  const cut = <T>(items: readonly T[]): T[] => {
+    if (items.length > reconciliationItemsMax) truncated = true;
+    return items.slice(0, reconciliationItemsMax);
+  };
+  const data = {
+    reconciledAt,
+    tolerance: { amount: tolerance.amount, energyKwh: tolerance.energyKwh },
+    counts: {
+      ours: ours.length,
+      theirs: theirs.length,
+      matched: result.matched.length,
+      missingOnOurSide: result.missingOnOurSide.length,
+      missingOnTheirSide: result.missingOnTheirSide.length,
+      amountMismatches: result.amountMismatches.length,
+      energyMismatches: result.energyMismatches.length,
+      duplicatesOnOurSide: result.duplicatesOnOurSide.length,
+      duplicatesOnTheirSide: result.duplicatesOnTheirSide.length,
+    },
+    missingOnOurSide: cut(result.missingOnOurSide.map((record) => record.cdrId)),
+    missingOnTheirSide: cut(result.missingOnTheirSide.map((record) => record.cdrId)),
+    amountMismatches: cut(result.amountMismatches),
+    energyMismatches: cut(result.energyMismatches),
+    duplicatesOnOurSide: cut(result.duplicatesOnOurSide),
+    duplicatesOnTheirSide: cut(result.duplicatesOnTheirSide),
+  };
+  // Read after the lists above were cut.
+  return eventFrom(SettlementReconciled, { ...data, truncated });
+}

@@ -1,0 +1,166 @@
+import { describe, expect, it } from 'vitest';
+import { given } from '../../test/support/given-when-then.js';
+import { eventFrom } from '../shared/event-definition.js';
+import { IllegalStateError, InvalidCommandError } from '../shared/errors.js';
+import type { IncludeCdr, SettlementCommand } from './commands.js';
+import {
+  CdrAccepted, CdrApproved, CdrDeclined, CdrIncluded, CdrRejected, CdrRevised, SettlementAdjusted, SettlementDisputed,
+  SettlementPeriodClosed, SettlementPeriodOpened, type CdrSummary,
+} from './events.js';
+import { settlementDecider } from './index.js';
+import { currentCdrs } from './state.js';
+
+const at = '2025-04-01T00:00:00.000Z';
+const summary = (cdrId: string, amount = '7.00', energyKwh = '20', extra: Partial<CdrSummary> = {}): CdrSummary => ({
+  cdrId,
+  sessionId: `S-${cdrId}`,
+  startDateTime: '2025-03-01T10:00:00Z',
+  amount,
+  energyKwh,
+  creditReferenceId: null,
+  ...extra,
+});
+const opened = eventFrom(SettlementPeriodOpened, { partner: 'DE-EMP', period: '2025-03', currency: 'EUR', openedAt: at });
+const include = (cdr: CdrSummary, currency = 'EUR'): IncludeCdr => ({ type: 'IncludeCdr', cdr, amountInclVat: null, currency, includedAt: at });
+const included = (cdr: CdrSummary) => eventFrom(CdrIncluded, { ...cdr, amountInclVat: null, includedAt: at });
+const closed = eventFrom(SettlementPeriodClosed, { closedAt: at, cdrCount: 1, totalAmount: '7', totalAmountInclVat: '7', totalEnergyKwh: '20' });
+const disputed = eventFrom(SettlementDisputed, { reason: 'amounts differ', disputedAt: at });
+const accepted = eventFrom(CdrAccepted, { cdrId: 'A', acceptedAt: at });
+const rejected = eventFrom(CdrRejected, { cdrId: 'A', reason: 'unknown token', rejectedAt: at });
+const declined = eventFrom(CdrDeclined, { cdrId: 'A', reason: 'price', declinedAt: at });
+const open = [opened, included(summary('A'))];
+const cmd = <T extends SettlementCommand['type']>(type: T, fields: Omit<Extract<SettlementCommand, { type: T }>, 'type'>) =>
+  ({ type, ...fields }) as Extract<SettlementCommand, { type: T }>;
+
+describe('settlement: period lifecycle', () => {
+  it('opens a period for a partner and month; the same open again is a retry', () => {
+    const command = cmd('OpenSettlementPeriod', { partner: 'DE-EMP', period: '2025-03', currency: 'EUR', openedAt: at });
+    given(settlementDecider, []).when(command).then([opened]);
+    given(settlementDecider, [opened]).when(command).then([]);
+    given(settlementDecider, [opened]).when({ ...command, currency: 'USD' }).thenThrows(IllegalStateError, /already opened/);
+  });
+
+  it('refuses a malformed period or currency', () => {
+    given(settlementDecider, []).when(cmd('OpenSettlementPeriod', { partner: 'DE-EMP', period: '2025-13', currency: 'EUR', openedAt: at })).thenThrows(InvalidCommandError, /YYYY-MM/);
+    given(settlementDecider, []).when(cmd('OpenSettlementPeriod', { partner: 'DE-EMP', period: '2025-03', currency: 'XXX1', openedAt: at })).thenThrows(InvalidCommandError, /ISO 4217/);
+  });
+
+  it('includes CDRs while open; the same inclusion again is a retry, other figures are refused', () => {
+    given(settlementDecider, [opened]).when(include(summary('A'))).then([included(summary('A'))]);
+    given(settlementDecider, open).when(include(summary('A'))).then([]);
+    given(settlementDecider, open).when(include(summary('A', '7.01'))).thenThrows(IllegalStateError, /already included with other figures/);
+  });
+
+  it('refuses a CDR in another currency and one before the period is opened', () => {
+    given(settlementDecider, [opened]).when(include(summary('A'), 'USD')).thenThrows(InvalidCommandError, /USD, the period in EUR/);
+    given(settlementDecider, []).when(include(summary('A'))).thenThrows(IllegalStateError, /no settlement period opened/);
+  });
+
+  it('refuses inclusion after close', () => {
+    given(settlementDecider, [...open, closed]).when(include(summary('B'))).thenThrows(IllegalStateError, /is closed; this needs it open/);
+  });
+
+  it('closes with totals where credits net', () => {
+    const credit = summary('A-C', '-7.00', '-20', { creditReferenceId: 'A' });
+    given(settlementDecider, [...open, included(summary('B', '3.50', '10')), included(credit)])
+      .when(cmd('CloseSettlementPeriod', { closedAt: at }))
+      .then([eventFrom(SettlementPeriodClosed, { closedAt: at, cdrCount: 3, totalAmount: '3.5', totalAmountInclVat: '3.5', totalEnergyKwh: '10' })]);
+  });
+
+  it('refuses closing twice', () => {
+    given(settlementDecider, [...open, closed]).when(cmd('CloseSettlementPeriod', { closedAt: at })).thenThrows(IllegalStateError, /closed/);
+  });
+
+  it('disputes only a closed period', () => {
+    given(settlementDecider, [...open, closed]).when(cmd('DisputeSettlement', { reason: 'amounts differ', disputedAt: at })).then([disputed]);
+    given(settlementDecider, open).when(cmd('DisputeSettlement', { reason: 'x', disputedAt: at })).thenThrows(IllegalStateError, /is open/);
+    given(settlementDecider, [...open, closed, disputed]).when(cmd('DisputeSettlement', { reason: 'x', disputedAt: at })).thenThrows(IllegalStateError, /is disputed/);
+  });
+
+  it('adjusts a closed or disputed period, which settles the dispute', () => {
+    const adjusted = eventFrom(SettlementAdjusted, { adjustmentEntryId: 'ADJ-1', amount: '-0.50', reason: 'agreed discount', adjustedAt: at });
+    const command = cmd('AdjustSettlement', { adjustmentEntryId: 'ADJ-1', amount: '-0.50', reason: 'agreed discount', adjustedAt: at });
+    given(settlementDecider, [...open, closed, disputed]).when(command).thenState((state) => expect(state.status).toBe('closed'));
+    given(settlementDecider, [...open, closed]).when(command).then([adjusted]);
+    given(settlementDecider, [...open, closed, adjusted]).when(command).then([]);
+    given(settlementDecider, open).when(command).thenThrows(IllegalStateError, /is open/);
+    given(settlementDecider, [...open, closed]).when({ ...command, amount: '0.00' }).thenThrows(InvalidCommandError, /zero/);
+    given(settlementDecider, [...open, closed]).when({ ...command, amount: '1,5' }).thenThrows(InvalidCommandError, /decimal/);
+  });
+});
+
+describe('settlement: e-clearing review of each CDR', () => {
+  it('accepts or rejects a pending CDR', () => {
+    given(settlementDecider, open).when(cmd('AcceptCdr', { cdrId: 'A', acceptedAt: at })).then([accepted]);
+    given(settlementDecider, open).when(cmd('RejectCdr', { cdrId: 'A', reason: 'unknown token', rejectedAt: at })).then([rejected]);
+  });
+
+  it('approves or declines only after acceptance', () => {
+    given(settlementDecider, open).when(cmd('ApproveCdr', { cdrId: 'A', approvedAt: at })).thenThrows(IllegalStateError, /CDR A is pending; this needs it accepted/);
+    given(settlementDecider, [...open, accepted]).when(cmd('ApproveCdr', { cdrId: 'A', approvedAt: at })).then([eventFrom(CdrApproved, { cdrId: 'A', approvedAt: at })]);
+    given(settlementDecider, [...open, accepted]).when(cmd('DeclineCdr', { cdrId: 'A', reason: 'price', declinedAt: at })).then([declined]);
+    given(settlementDecider, [...open, rejected]).when(cmd('DeclineCdr', { cdrId: 'A', reason: 'x', declinedAt: at })).thenThrows(IllegalStateError, /rejected/);
+  });
+
+  it('refuses to accept twice, or to review a CDR not in the period', () => {
+    given(settlementDecider, [...open, accepted]).when(cmd('AcceptCdr', { cdrId: 'A', acceptedAt: at })).thenThrows(IllegalStateError, /accepted; this needs it pending/);
+    given(settlementDecider, open).when(cmd('AcceptCdr', { cdrId: 'Z', acceptedAt: at })).thenThrows(IllegalStateError, /not included/);
+  });
+
+  it('goes on reviewing after close', () => {
+    given(settlementDecider, [...open, closed]).when(cmd('AcceptCdr', { cdrId: 'A', acceptedAt: at })).then([accepted]);
+  });
+
+  it('revises a rejected or declined CDR back to review, with new figures', () => {
+    const revise = cmd('ReviseCdr', { cdrId: 'A', amount: '6.50', amountInclVat: '7.87', energyKwh: '20', reason: 'tariff fixed', revisedAt: at });
+    const revised = eventFrom(CdrRevised, { cdrId: 'A', amount: '6.50', amountInclVat: '7.87', energyKwh: '20', reason: 'tariff fixed', revisedAt: at });
+    given(settlementDecider, [...open, rejected]).when(revise).then([revised]);
+    given(settlementDecider, [...open, accepted, declined]).when(revise).thenState((state) => {
+      expect(currentCdrs(state)).toMatchObject([{ status: 'pending', summary: { cdrId: 'A', amount: '6.50' }, amountInclVat: '7.87' }]);
+    });
+    given(settlementDecider, [...open, accepted]).when(revise).thenThrows(IllegalStateError, /accepted; this needs it rejected or declined/);
+    given(settlementDecider, [...open, rejected, closed]).when(revise).thenThrows(IllegalStateError, /is closed/);
+    given(settlementDecider, [...open, rejected, closed, disputed]).when(revise).then([revised]);
+  });
+});
+
+describe('settlement: reconciliation', () => {
+  it('records counts and mismatches against the partner list, after close', () => {
+    const history = [...open, included(summary('B', '3.50', '10')), closed];
+    given(settlementDecider, history)
+      .when(cmd('ReconcileSettlement', { theirs: [summary('A', '7.10'), summary('C')], tolerance: { amount: '0.05', energyKwh: '0.1' }, reconciledAt: at }))
+      .thenState((state, [event]) => {
+        expect(event?.type).toBe('SettlementReconciled');
+        expect(event?.type === 'SettlementReconciled' && event.data).toMatchObject({
+          counts: { ours: 2, theirs: 2, matched: 1, missingOnOurSide: 1, missingOnTheirSide: 1, amountMismatches: 1, energyMismatches: 0 },
+          missingOnOurSide: ['C'],
+          missingOnTheirSide: ['B'],
+          amountMismatches: [{ ourCdrId: 'A', theirCdrId: 'A', ours: '7', theirs: '7.1', difference: '-0.1' }],
+          truncated: false,
+        });
+        expect(state.status !== 'none' && state.lastReconciliation?.counts.matched).toBe(1);
+      });
+  });
+
+  it('reconciles with revised figures, and not while the period is open', () => {
+    const revised = eventFrom(CdrRevised, { cdrId: 'A', amount: '7.10', amountInclVat: null, energyKwh: '20', reason: 'fix', revisedAt: at });
+    given(settlementDecider, [...open, rejected, revised, closed])
+      .when(cmd('ReconcileSettlement', { theirs: [summary('A', '7.10')], tolerance: { amount: '0', energyKwh: '0' }, reconciledAt: at }))
+      .thenState((_state, [event]) => expect(event?.type === 'SettlementReconciled' && event.data.counts.amountMismatches).toBe(0));
+    given(settlementDecider, open)
+      .when(cmd('ReconcileSettlement', { theirs: [], tolerance: { amount: '0', energyKwh: '0' }, reconciledAt: at }))
+      .thenThrows(IllegalStateError, /is open/);
+  });
+});
+
+describe('settlement: evolve', () => {
+  it('crashes on a review event for a CDR never included', () => {
+    const state = settlementDecider.evolve(settlementDecider.initialState(), opened);
+    expect(() => settlementDecider.evolve(state, accepted)).toThrow(/invariant/);
+  });
+  it('crashes on an inclusion after close', () => {
+    let state = settlementDecider.initialState();
+    for (const event of [...open, closed]) state = settlementDecider.evolve(state, event);
+    expect(() => settlementDecider.evolve(state, included(summary('B')))).toThrow(/invariant/);
+  });
+});
