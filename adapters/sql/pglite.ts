@@ -12,7 +12,7 @@ function executorFor(target: PGlite | Transaction): SqlExecutor {
   return {
     async query<Row>(text: string, params?: readonly unknown[]): Promise<QueryResult<Row>> {
       const result = await target.query<Row>(text, params as unknown[] | undefined, { parsers: sameAsNodePostgres });
-      return { rows: result.rows, rowCount: result.affectedRows ?? result.rows.length };
+      return { rows: result.rows, rowCount: Math.max(result.affectedRows ?? 0, result.rows.length) };
     },
     async exec(script: string): Promise<void> {
       await target.exec(script);

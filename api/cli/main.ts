@@ -1,0 +1,52 @@
+import { Command, CommanderError } from 'commander';
+import { registerAuditCommands } from './audit.js';
+import { registerEventsCommands } from './events.js';
+import { registerMigrateCommand } from './migrate.js';
+import { registerProjectionsCommands } from './projections.js';
+import { createContext, ExitCode, reportError, type CliContext } from './run.js';
+import { registerServeCommand } from './serve.js';
+
+/**
+ * `csms`: the operator's command line. One file per command group registers its commands here;
+ * each action records its exit code in the context, since commander ignores action results.
+ */
+
+const exitCodesHelp = `
+Exit codes: 0 ok, 1 a check failed (verify, audit), 2 usage or configuration error,
+3 could not run (database unreachable or in use, unexpected error).
+
+Configuration comes from environment variables: DATABASE_URL (absent: embedded PGlite in DATA_DIR,
+default ./data), EVENTSTORE_URL, REDIS_URL, INFLUX_URL, HOST, PORT, LOG_LEVEL, TENANT_ID.`;
+
+export function buildProgram(context: CliContext): Command {
+  const program = new Command('csms')
+    .description('Open-CSMS: an event-sourced Charging Station Management System')
+    .addHelpText('after', exitCodesHelp)
+    .showHelpAfterError('(run with --help for usage)')
+    .exitOverride();
+  // Subcommands inherit exitOverride and output settings only when created through the parent,
+  // so each group uses program.command(...).
+  registerServeCommand(program, context);
+  registerMigrateCommand(program, context);
+  registerProjectionsCommands(program, context);
+  registerEventsCommands(program, context);
+  registerAuditCommands(program, context);
+  return program;
+}
+
+/** Runs the CLI; resolves with the process exit code. */
+export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
+  const context = createContext(env);
+  const program = buildProgram(context);
+  try {
+    await program.parseAsync([...argv]);
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      // --help and --version end through here with exit code 0; everything else commander
+      // rejects (unknown command, missing argument, bad option value) is a usage error.
+      return error.exitCode === 0 ? ExitCode.ok : ExitCode.usage;
+    }
+    reportError(context, error);
+  }
+  return context.exitCode;
+}

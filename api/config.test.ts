@@ -1,0 +1,66 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, describeStorage, hidePassword, loadConfig } from './config.js';
+
+describe('loadConfig', () => {
+  it('defaults to the embedded database in ./data and 0.0.0.0:8080', () => {
+    expect(loadConfig({}, '/srv/csms')).toEqual({
+      database: { kind: 'pglite', dataDir: '/srv/csms/data' },
+      eventStoreUrl: null,
+      redisUrl: null,
+      influxUrl: null,
+      host: '0.0.0.0',
+      port: 8080,
+      logLevel: 'info',
+      tenantId: 'default',
+    });
+  });
+
+  it('treats empty variables as unset', () => {
+    expect(loadConfig({ DATABASE_URL: '', PORT: ' ' }, '/x').database).toEqual({ kind: 'pglite', dataDir: '/x/data' });
+  });
+
+  it('uses DATABASE_URL, DATA_DIR and the other variables when given', () => {
+    const config = loadConfig(
+      {
+        DATABASE_URL: 'postgres://csms:secret@db:5432/csms',
+        EVENTSTORE_URL: 'esdb://events:2113?tls=false',
+        REDIS_URL: 'redis://cache:6379',
+        INFLUX_URL: 'http://influx:8086',
+        HOST: '127.0.0.1',
+        PORT: '0',
+        LOG_LEVEL: 'warn',
+        TENANT_ID: 'acme',
+      },
+      '/x',
+    );
+    expect(config).toMatchObject({
+      database: { kind: 'postgres', url: 'postgres://csms:secret@db:5432/csms' },
+      eventStoreUrl: 'esdb://events:2113?tls=false',
+      port: 0,
+      logLevel: 'warn',
+      tenantId: 'acme',
+    });
+    expect(loadConfig({ DATA_DIR: 'var/csms' }, '/x').database).toEqual({ kind: 'pglite', dataDir: '/x/var/csms' });
+  });
+
+  it('lists every invalid variable in one error, hiding passwords', () => {
+    let error: unknown;
+    try {
+      loadConfig({ DATABASE_URL: 'mysql://u:pw@h/db', PORT: '70000', LOG_LEVEL: 'loud', TENANT_ID: 'a-b', REDIS_URL: 'nope' });
+    } catch (caught) {
+      error = caught;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    const problems = (error as ConfigError).problems.join('\n');
+    for (const name of ['DATABASE_URL', 'PORT', 'LOG_LEVEL', 'TENANT_ID', 'REDIS_URL']) expect(problems).toContain(name);
+    expect(problems).not.toContain(':pw@');
+  });
+});
+
+describe('describeStorage', () => {
+  it('shows the server URL without its password', () => {
+    const storage = describeStorage(loadConfig({ DATABASE_URL: 'postgres://csms:secret@db/csms' }));
+    expect(storage.database).toBe('PostgreSQL at postgres://csms:***@db/csms');
+    expect(hidePassword('postgres://db/csms')).toBe('postgres://db/csms');
+  });
+});
