@@ -1,13 +1,30 @@
 import type { Clock } from '../adapters/clock/clock.js';
 import type { EventStore } from '../adapters/event-store/port.js';
 import { InvalidCommandError } from '../domain/shared/errors.js';
-import { stationCommandTypes, stationDecider, type StationCommand } from '../domain/station/index.js';
+import { cdrCommandTypes, cdrDecider, type CdrCommand } from '../domain/cdr/index.js';
+import { ledgerCommandTypes, ledgerDecider, type LedgerCommand } from '../domain/ledger/index.js';
+import { settlementCommandTypes, settlementDecider, type SettlementCommand } from '../domain/settlement/index.js';
+import {
+  stationCommandTypes,
+  stationDecider,
+  stationOperationCommandTypes,
+  stationOperationDecider,
+  type StationCommand,
+  type StationOperationCommand,
+} from '../domain/station/index.js';
 import { tokenCommandTypes, tokenDecider, type TokenCommand } from '../domain/token/index.js';
 import { transactionCommandTypes, transactionDecider, type TransactionCommand } from '../domain/transaction/index.js';
 import type { CommandEnvelope, CommandResult } from './envelope.js';
 import { createCommandHandler, type CommandHandler, type CommandHandlerOptions } from './handler.js';
 
-export type Command = StationCommand | TransactionCommand | TokenCommand;
+export type Command =
+  | StationCommand
+  | StationOperationCommand
+  | TransactionCommand
+  | TokenCommand
+  | CdrCommand
+  | LedgerCommand
+  | SettlementCommand;
 export type CommandType = Command['type'];
 
 /**
@@ -49,6 +66,10 @@ export function createCommandBus(deps: CommandBusDeps): CommandBus {
   const station = createCommandHandler(stationDecider, handlerDeps);
   const transaction = createCommandHandler(transactionDecider, handlerDeps);
   const token = createCommandHandler(tokenDecider, handlerDeps);
+  const stationOperation = createCommandHandler(stationOperationDecider, handlerDeps);
+  const cdr = createCommandHandler(cdrDecider, handlerDeps);
+  const ledger = createCommandHandler(ledgerDecider, handlerDeps);
+  const settlement = createCommandHandler(settlementDecider, handlerDeps);
   const routes = new Map<string, { aggregateType: string; handle: CommandHandler<Command> }>();
   const route = (types: readonly string[], aggregateType: string, handle: CommandHandler<never>) => {
     for (const type of types) {
@@ -59,6 +80,10 @@ export function createCommandBus(deps: CommandBusDeps): CommandBus {
   route(stationCommandTypes, stationDecider.aggregateType, station);
   route(transactionCommandTypes, transactionDecider.aggregateType, transaction);
   route(tokenCommandTypes, tokenDecider.aggregateType, token);
+  route(stationOperationCommandTypes, stationOperationDecider.aggregateType, stationOperation);
+  route(cdrCommandTypes, cdrDecider.aggregateType, cdr);
+  route(ledgerCommandTypes, ledgerDecider.aggregateType, ledger);
+  route(settlementCommandTypes, settlementDecider.aggregateType, settlement);
 
   const inFlightMax = deps.options?.inFlightMax ?? commandsInFlightMax;
   const pendingMax = deps.options?.pendingMax ?? commandsPendingMax;

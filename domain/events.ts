@@ -1,7 +1,10 @@
 import { cdrEventDefinitions, type CdrEvent } from './cdr/events.js';
+import { ledgerEventDefinitions, type LedgerEvent } from './ledger/events.js';
+import { settlementEventDefinitions, type SettlementEvent } from './settlement/events.js';
 import type { DomainEvent } from './shared/event.js';
 import type { EventDefinition } from './shared/event-definition.js';
 import { stationEventDefinitions, type StationEvent } from './station/events.js';
+import { stationOperationEventDefinitions, type StationOperationEvent } from './station/operation/events.js';
 import { tokenEventDefinitions, type TokenEvent } from './token/events.js';
 import { transactionEventDefinitions, type TransactionEvent } from './transaction/events.js';
 
@@ -11,14 +14,17 @@ import { transactionEventDefinitions, type TransactionEvent } from './transactio
  * sees the current version; stored events are never rewritten.
  */
 
-export type AnyDomainEvent = StationEvent | TransactionEvent | TokenEvent | CdrEvent;
+export type AnyDomainEvent = StationEvent | StationOperationEvent | TransactionEvent | TokenEvent | CdrEvent | LedgerEvent | SettlementEvent;
 export type EventType = AnyDomainEvent['type'];
 
 const definitions: readonly EventDefinition[] = [
   ...stationEventDefinitions,
+  ...stationOperationEventDefinitions,
   ...transactionEventDefinitions,
   ...tokenEventDefinitions,
   ...cdrEventDefinitions,
+  ...ledgerEventDefinitions,
+  ...settlementEventDefinitions,
 ];
 
 export const eventRegistry: ReadonlyMap<string, EventDefinition> = buildRegistry(definitions);

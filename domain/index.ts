@@ -13,3 +13,6 @@ export { parseStreamName, streamName } from './shared/event.js';
 export { defineEvent, eventFrom, type EventDefinition, type EventOf } from './shared/event-definition.js';
 export { IllegalStateError, InvalidCommandError } from './shared/errors.js';
 export { idTokenSchema, isoTimestamp, nonNegativeDecimalString, ocppVersions, timeMs, type IdToken, type OcppVersion } from './shared/values.js';
+export * from './cdr/index.js';
+export * from './ledger/index.js';
+export * from './settlement/index.js';

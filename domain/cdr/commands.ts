@@ -39,3 +39,5 @@ export interface ReissueCdr {
 }
 
 export type CdrCommand = IssueCdr | CreditCdr | ReissueCdr;
+
+export const cdrCommandTypes = ['IssueCdr', 'CreditCdr', 'ReissueCdr'] as const satisfies readonly CdrCommand['type'][];

@@ -22,3 +22,5 @@ export interface PostJournalEntry {
 }
 
 export type LedgerCommand = OpenAccount | PostJournalEntry;
+
+export const ledgerCommandTypes = ['OpenAccount', 'PostJournalEntry'] as const satisfies readonly LedgerCommand['type'][];

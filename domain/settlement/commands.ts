@@ -100,3 +100,17 @@ export type SettlementCommand =
   | DeclineCdr
   | ReviseCdr
   | ReconcileSettlement;
+
+export const settlementCommandTypes = [
+  'OpenSettlementPeriod',
+  'IncludeCdr',
+  'CloseSettlementPeriod',
+  'DisputeSettlement',
+  'AdjustSettlement',
+  'AcceptCdr',
+  'RejectCdr',
+  'ApproveCdr',
+  'DeclineCdr',
+  'ReviseCdr',
+  'ReconcileSettlement',
+] as const satisfies readonly SettlementCommand['type'][];

@@ -15,3 +15,5 @@ export * from './commands.js';
 export * from './events.js';
 export { configurationEntriesPerCommandMax, decideStation } from './decide.js';
 export * from './state.js';
+// CSMS→station operations: an aggregate of their own (see operation/events.ts for why).
+export * from './operation/index.js';
