@@ -1,3 +1,4 @@
+import { createRequire } from 'node:module';
 import { eventHash } from './hash.js';
 import {
   appendEventsMax,
@@ -20,6 +21,18 @@ import {
 } from './port.js';
 import { subscriptionFromPolling } from './subscription.js';
 
+// canonicalize ships CommonJS with an ESM-style .d.ts; load it as what it is (as hash.ts does).
+const canonicalize = createRequire(import.meta.url)('canonicalize') as (input: unknown) => string | undefined;
+
+/**
+ * What a retry must repeat to count as the same event (the rule of the Postgres store,
+ * postgres-append.ts): type, schema version and data. Not metadata: a retried command is handled
+ * again with a new recordedAt and must still be recognised.
+ */
+function sameContent(a: EventToAppend, b: EventToAppend): boolean {
+  return canonicalize([a.type, a.schemaVersion, a.data]) === canonicalize([b.type, b.schemaVersion, b.data]);
+}
+
 /**
  * An event store in process memory. Not a mock: it keeps the whole contract (revisions,
  * idempotency, hash chain, global order) and passes the same contract suite, so deciders and
@@ -29,6 +42,7 @@ export function openMemoryEventStore(): EventStore {
   const all: RecordedEvent[] = [];
   const streams = new Map<string, RecordedEvent[]>();
   const wakeups = new Set<() => void>();
+  const subscriptions = new Set<AllSubscription>();
   let closed = false;
 
   function positionOf(index: number): Position {
@@ -42,9 +56,19 @@ export function openMemoryEventStore(): EventStore {
       if (events.length === 0 || events.length > appendEventsMax) {
         throw new RangeError(`append takes 1 to ${appendEventsMax} events, got ${events.length}`);
       }
+      if (new Set(events.map((event) => event.eventId)).size !== events.length) {
+        throw new RangeError(`an event id appears twice in one append to ${streamId}`);
+      }
       const stream = streams.get(streamId) ?? [];
       const known = events.map((event) => stream.find((recorded) => recorded.eventId === event.eventId));
       if (known.every((recorded) => recorded !== undefined)) {
+        // A plain retry: the same ids in the same order at consecutive revisions, same content
+        // (found by the contract suite: this store used to accept any set of known ids).
+        known.forEach((recorded, index) => {
+          if (recorded!.revision !== known[0]!.revision + index || !sameContent(recorded!, events[index]!)) {
+            throw new EventIdConflictError(streamId, events[index]!.eventId);
+          }
+        });
         const last = known[known.length - 1]!;
         return { streamId, nextExpectedRevision: last.revision, position: last.position, duplicate: true };
       }
@@ -79,7 +103,8 @@ export function openMemoryEventStore(): EventStore {
       return all.slice(start, start + limit);
     },
     subscribe(options: SubscribeOptions = {}): AllSubscription {
-      return subscriptionFromPolling({
+      if (closed) throw new Error('event store is closed');
+      const subscription = subscriptionFromPolling({
         after: options.after,
         batchSize: options.batchSize,
         read: (after, limit) => store.readAll({ after, limit }),
@@ -93,12 +118,23 @@ export function openMemoryEventStore(): EventStore {
             signal.addEventListener('abort', wake, { once: true });
           }),
       });
+      subscriptions.add(subscription);
+      return {
+        [Symbol.asyncIterator]: () => subscription[Symbol.asyncIterator](),
+        async close() {
+          subscriptions.delete(subscription);
+          await subscription.close();
+        },
+      };
     },
     async headPosition(): Promise<Position | null> {
       return all.at(-1)?.position ?? null;
     },
     async close(): Promise<void> {
       closed = true;
+      // Ends open subscriptions, as the other stores do (found by the contract suite).
+      await Promise.all([...subscriptions].map((subscription) => subscription.close()));
+      subscriptions.clear();
       for (const wake of wakeups) wake();
     },
   };

@@ -1,0 +1,165 @@
+import { comparePositions, type EventStore, type Position, type RecordedEvent } from '../adapters/event-store/port.js';
+import type { SqlDatabase } from '../adapters/sql/port.js';
+import { applyPage } from './apply.js';
+import { checkLease, leaseRetryIntervalMs, releaseLease, tryAcquireLease } from './lease.js';
+import type { Projection } from './projection.js';
+import { liveSchemaName, readState } from './schema.js';
+
+/** Events per live batch transaction: short, because a long writing transaction holds back
+ * pg_snapshot_xmin and with it every reader of the Postgres event store. */
+export const runnerBatchSizeDefault = 1_000;
+/** How often an idle runner looks for new events and re-checks its lease (handover requests). */
+export const runnerIdleCheckIntervalMs = 1_000;
+/** Latency of an idle read model: how often it asks the store for events after its checkpoint. */
+export const runnerIdlePollIntervalMs = 100;
+/** After a failed batch: wait, then retry from the stored checkpoint (doubling, up to the max). */
+export const runnerRetryDelayMinMs = 200;
+export const runnerRetryDelayMaxMs = 30_000;
+
+export interface RunnerOptions {
+  readonly owner: string;
+  readonly batchSize: number;
+  readonly log: (message: string) => void;
+  /** Called with the lease held when the live schema's version differs from the code's. */
+  readonly rebuildStale?: () => Promise<void>;
+}
+
+const sleep = (ms: number, signal: AbortSignal) =>
+  new Promise<void>((resolve) => {
+    const timer = setTimeout(done, ms);
+    function done() {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    }
+    signal.addEventListener('abort', done, { once: true });
+  });
+
+/**
+ * Keeps one projection's live schema caught up: holds the lease, reads $all in pages after the
+ * stored checkpoint (the next page is read while the current one is applied), applies each page
+ * and moves the checkpoint in one transaction. A runner without the lease only waits for it.
+ */
+export class ProjectionRunner {
+  private readonly stopping = new AbortController();
+  private readonly schema: string;
+  private checkpoint: Position | null = null;
+  private holding = false;
+  private progressWaiters = new Set<() => void>();
+  private loop: Promise<void> | undefined;
+
+  constructor(
+    private readonly store: EventStore,
+    private readonly db: SqlDatabase,
+    readonly projection: Projection,
+    private readonly options: RunnerOptions,
+  ) {
+    this.schema = liveSchemaName(projection.name);
+  }
+
+  start(): void {
+    this.loop ??= this.run().catch((error: unknown) => this.options.log(`projection ${this.projection.name}: runner stopped: ${String(error)}`));
+  }
+
+  async stop(): Promise<void> {
+    this.stopping.abort();
+    this.wakeWaiters();
+    await this.loop;
+    if (this.holding) await releaseLease(this.db, this.projection.name, this.options.owner).catch(() => {});
+    this.holding = false;
+  }
+
+  /** Resolves once the live checkpoint (whoever applies it) is at or past `head`. */
+  async caughtUpTo(head: Position | null): Promise<void> {
+    if (head === null) return;
+    while (!this.stopping.signal.aborted) {
+      const at = this.holding ? this.checkpoint : (await readState(this.db, this.schema)).checkpoint;
+      if (at !== null && comparePositions(at, head) >= 0) return;
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, runnerIdleCheckIntervalMs / 10);
+        this.progressWaiters.add(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
+    }
+  }
+
+  private wakeWaiters(): void {
+    const waiters = this.progressWaiters;
+    this.progressWaiters = new Set();
+    for (const wake of waiters) wake();
+  }
+
+  private async run(): Promise<void> {
+    const signal = this.stopping.signal;
+    let retryDelayMs = runnerRetryDelayMinMs;
+    while (!signal.aborted) {
+      try {
+        if (!this.holding) {
+          if (!(await tryAcquireLease(this.db, this.projection.name, this.options.owner))) {
+            await sleep(leaseRetryIntervalMs, signal);
+            continue;
+          }
+          this.holding = true;
+          const state = await readState(this.db, this.schema);
+          if (state.version !== this.projection.version && this.options.rebuildStale) {
+            this.options.log(`projection ${this.projection.name}: live schema is version ${state.version}, code is ${this.projection.version}: rebuilding`);
+            await this.options.rebuildStale();
+            continue; // re-read the checkpoint of the swapped-in schema
+          }
+          this.checkpoint = state.checkpoint;
+        }
+        await this.catchUp(signal);
+        retryDelayMs = runnerRetryDelayMinMs;
+        if (this.holding) await this.idle(signal);
+      } catch (error) {
+        this.options.log(`projection ${this.projection.name}: batch failed, retrying in ${retryDelayMs} ms: ${String(error)}`);
+        this.holding = false; // re-read lease and checkpoint: the failed batch changed neither
+        await sleep(retryDelayMs, signal);
+        retryDelayMs = Math.min(retryDelayMs * 2, runnerRetryDelayMaxMs);
+      }
+    }
+  }
+
+  /** Applies pages until $all has nothing after the checkpoint, or the lease is gone. */
+  private async catchUp(signal: AbortSignal): Promise<void> {
+    const read = (after: Position | null) => this.store.readAll({ after: after ?? undefined, limit: this.options.batchSize });
+    let page: RecordedEvent[] = await read(this.checkpoint);
+    while (page.length > 0 && !signal.aborted) {
+      const next = read(page.at(-1)!.position); // overlap reading the next page with applying this one
+      next.catch(() => {}); // its error, if any, surfaces when awaited
+      const outcome = await applyPage(this.db, this.projection, this.schema, this.checkpoint, page, this.options.owner);
+      if (outcome.kind !== 'applied') {
+        await next.catch(() => {});
+        if (outcome.kind === 'checkpoint-moved') this.checkpoint = outcome.stored;
+        else {
+          this.holding = false;
+          this.options.log(`projection ${this.projection.name}: ${outcome.kind}, ${this.options.owner} stops applying`);
+        }
+        return;
+      }
+      this.checkpoint = outcome.checkpoint;
+      this.wakeWaiters();
+      page = await next;
+    }
+  }
+
+  /** Waits for new events, renewing the lease; returns early when a handover is asked for. */
+  private async idle(signal: AbortSignal): Promise<void> {
+    const lease = await this.db.transaction((tx) => checkLease(tx, this.projection.name, this.options.owner));
+    if (lease !== 'held') {
+      this.holding = false;
+      this.options.log(`projection ${this.projection.name}: lease ${lease}, ${this.options.owner} stops applying`);
+      return;
+    }
+    // Polling an indexed "anything after X?" query is cheap and needs no extra connection;
+    // a subscription per idle period would open a LISTEN connection each time on pg.
+    const until = Date.now() + runnerIdleCheckIntervalMs;
+    while (!signal.aborted && Date.now() < until) {
+      const probe = await this.store.readAll({ after: this.checkpoint ?? undefined, limit: 1 });
+      if (probe.length > 0) return;
+      await sleep(runnerIdlePollIntervalMs, signal);
+    }
+  }
+}

@@ -1,0 +1,171 @@
+import type { RecordedEvent } from '../adapters/event-store/port.js';
+import type { SqlExecutor } from '../adapters/sql/port.js';
+import { parseStreamName } from '../domain/shared/event.js';
+import type { StationEventData } from '../domain/station/events.js';
+import type { Projection } from './projection.js';
+import { foldIntoTable, type Row, type TableSpec } from './rows.js';
+
+/** Kysely types of `proj_stations` (query with queryBuilder<StationsReadModel>().withSchema(liveSchemaName('stations'))). */
+export interface StationsTable {
+  tenant_id: string;
+  station_id: string;
+  vendor: string | null;
+  model: string | null;
+  serial_number: string | null;
+  firmware_version: string | null;
+  ocpp_version: string | null;
+  registered: boolean;
+  boot_status: string | null;
+  security_profile: number | null;
+  online: boolean;
+  connection_id: string | null;
+  status: string | null;
+  error_code: string | null;
+  last_seen_at: Date | null;
+}
+export interface ConnectorsTable {
+  tenant_id: string;
+  station_id: string;
+  evse_id: number;
+  connector_id: number;
+  connector_type: string | null;
+  status: string | null;
+  error_code: string | null;
+  info: string | null;
+  updated_at: Date | null;
+}
+export interface StationsReadModel {
+  stations: StationsTable;
+  connectors: ConnectorsTable;
+}
+
+const stationsSpec: TableSpec = {
+  table: 'stations',
+  key: ['tenant_id', 'station_id'],
+  columns: [
+    ...['tenant_id', 'station_id', 'vendor', 'model', 'serial_number', 'firmware_version', 'ocpp_version'].map((name) => ({ name, type: 'text' })),
+    { name: 'registered', type: 'boolean' },
+    { name: 'boot_status', type: 'text' },
+    { name: 'security_profile', type: 'integer' },
+    { name: 'online', type: 'boolean' },
+    ...['connection_id', 'status', 'error_code'].map((name) => ({ name, type: 'text' })),
+    { name: 'last_seen_at', type: 'timestamptz' },
+  ],
+};
+const connectorsSpec: TableSpec = {
+  table: 'connectors',
+  key: ['tenant_id', 'station_id', 'evse_id', 'connector_id'],
+  columns: [
+    { name: 'tenant_id', type: 'text' },
+    { name: 'station_id', type: 'text' },
+    { name: 'evse_id', type: 'integer' },
+    { name: 'connector_id', type: 'integer' },
+    ...['connector_type', 'status', 'error_code', 'info'].map((name) => ({ name, type: 'text' })),
+    { name: 'updated_at', type: 'timestamptz' },
+  ],
+};
+
+const stationKey = (event: RecordedEvent): Row => ({ tenant_id: event.metadata.tenantId, station_id: parseStreamName(event.streamId).id });
+
+function newStation(key: Row): Row {
+  const row: Row = { ...key, registered: false, online: false };
+  for (const column of stationsSpec.columns) if (!(column.name in row)) row[column.name] = null;
+  return row;
+}
+
+/** Station time of the latest thing the station told us; reports may arrive out of order. */
+function seen(row: Row, at: string): string {
+  const last = row.last_seen_at as string | null;
+  return last === null || Date.parse(at) > Date.parse(last) ? at : last;
+}
+
+function evolveStation(current: Row | undefined, event: RecordedEvent, key: Row): Row {
+  const row = { ...(current ?? newStation(key)) };
+  switch (event.type) {
+    case 'StationRegistered': {
+      const data = event.data as unknown as StationEventData<'StationRegistered'>;
+      return { ...row, registered: true, security_profile: data.securityProfile };
+    }
+    case 'StationSecurityChanged': {
+      const data = event.data as unknown as StationEventData<'StationSecurityChanged'>;
+      return { ...row, security_profile: data.securityProfile };
+    }
+    case 'StationBooted': {
+      const data = event.data as unknown as StationEventData<'StationBooted'>;
+      return {
+        ...row,
+        vendor: data.vendor,
+        model: data.model,
+        serial_number: data.serialNumber,
+        firmware_version: data.firmwareVersion,
+        ocpp_version: data.ocppVersion,
+        boot_status: data.bootStatus,
+        registered: data.registered || row.registered,
+        last_seen_at: seen(row, data.bootedAt),
+      };
+    }
+    case 'StationConnected': {
+      const data = event.data as unknown as StationEventData<'StationConnected'>;
+      return { ...row, online: true, connection_id: data.connectionId, ocpp_version: data.ocppVersion, last_seen_at: seen(row, data.connectedAt) };
+    }
+    case 'StationDisconnected': {
+      const data = event.data as unknown as StationEventData<'StationDisconnected'>;
+      // A late close of an older socket says nothing about the current connection.
+      if (row.connection_id !== data.connectionId) return row;
+      return { ...row, online: false, last_seen_at: seen(row, data.disconnectedAt) };
+    }
+    case 'StationStatusChanged': {
+      const data = event.data as unknown as StationEventData<'StationStatusChanged'>;
+      return { ...row, status: data.status, error_code: data.errorCode, last_seen_at: seen(row, data.statusAt) };
+    }
+    case 'ConnectorStatusChanged': {
+      const data = event.data as unknown as StationEventData<'ConnectorStatusChanged'>;
+      return { ...row, last_seen_at: seen(row, data.statusAt) };
+    }
+    default:
+      return row;
+  }
+}
+
+function connectorKey(event: RecordedEvent): Row | null {
+  if (event.type !== 'ConnectorDeclared' && event.type !== 'ConnectorStatusChanged') return null;
+  const data = event.data as unknown as { evseId: number; connectorId: number };
+  return { ...stationKey(event), evse_id: data.evseId, connector_id: data.connectorId };
+}
+
+function evolveConnector(current: Row | undefined, event: RecordedEvent, key: Row): Row {
+  const row: Row = { connector_type: null, status: null, error_code: null, info: null, updated_at: null, ...key, ...current };
+  if (event.type === 'ConnectorDeclared') {
+    const data = event.data as unknown as StationEventData<'ConnectorDeclared'>;
+    return { ...row, connector_type: data.connectorType ?? row.connector_type };
+  }
+  const data = event.data as unknown as StationEventData<'ConnectorStatusChanged'>;
+  // Offline-queued reports arrive late: an older report never overwrites a newer one.
+  if (row.updated_at !== null && Date.parse(data.statusAt) < Date.parse(row.updated_at as string)) return row;
+  return { ...row, status: data.status, error_code: data.errorCode, info: data.info, updated_at: data.statusAt };
+}
+
+const stationRowEvents = new Set([
+  'StationRegistered',
+  'StationSecurityChanged',
+  'StationBooted',
+  'StationConnected',
+  'StationDisconnected',
+  'StationStatusChanged',
+  'ConnectorStatusChanged',
+]);
+
+export const stationsProjection: Projection = {
+  name: 'stations',
+  version: 1,
+  handledEventTypes: new Set([...stationRowEvents, 'ConnectorDeclared']),
+  migrationsGroup: 'readmodels-stations',
+  checksumTables: [
+    { table: 'stations', orderBy: stationsSpec.key },
+    { table: 'connectors', orderBy: connectorsSpec.key },
+  ],
+  async applyBatch(tx: SqlExecutor, schema: string, events: readonly RecordedEvent[]): Promise<void> {
+    await foldIntoTable(tx, schema, stationsSpec, events, (e) => (stationRowEvents.has(e.type) ? stationKey(e) : null), evolveStation);
+    await foldIntoTable(tx, schema, connectorsSpec, events, connectorKey, evolveConnector);
+  },
+};
