@@ -4,6 +4,8 @@ import type { SqlDatabase } from '../adapters/sql/port.js';
 import { openPglite } from '../adapters/sql/pglite.js';
 import { openPostgres } from '../adapters/sql/postgres.js';
 import { openPostgresEventStore } from '../adapters/event-store/postgres.js';
+import { systemClock, type Clock } from '../adapters/clock/clock.js';
+import { createCommandBus, type CommandBus } from '../commands/index.js';
 import type { Config } from './config.js';
 import { acquireEmbeddedLock, type EmbeddedLock } from './embedded-lock.js';
 
@@ -19,6 +21,9 @@ export interface Services {
   readonly config: Config;
   readonly db: SqlDatabase;
   readonly eventStore: EventStore;
+  readonly clock: Clock;
+  /** Every change (station, operator, CLI) goes through this one bus. */
+  readonly bus: CommandBus;
   /** Closes the event store, then the database, then releases the embedded lock. Idempotent. */
   close(): Promise<void>;
 }
@@ -59,6 +64,8 @@ export async function openServices(config: Config, options: OpenServicesOptions)
     config,
     db: opened.db,
     eventStore: opened.eventStore,
+    clock: systemClock,
+    bus: createCommandBus({ eventStore: opened.eventStore, clock: systemClock }),
     close() {
       closing ??= (async () => {
         try {

@@ -12,6 +12,9 @@ describe('loadConfig', () => {
       port: 8080,
       logLevel: 'info',
       tenantId: 'default',
+      ocpp: { unknownStations: 'pending', unknownTokens: 'reject', heartbeatIntervalSeconds: 300, pingIntervalSeconds: 60, allowUnsecured: false },
+      tls: null,
+      adminApiToken: null,
     });
   });
 

@@ -11,6 +11,28 @@ export const hostDefault = '0.0.0.0';
 export const dataDirDefault = './data';
 export const tenantIdDefault = 'default';
 
+/**
+ * What the gateway does with a station no operator registered:
+ * - reject: refuse the WebSocket handshake (HTTP 401). For closed networks.
+ * - pending (default): admit it, answer BootNotification Pending and record the boot, so it shows
+ *   in `csms stations list` as unregistered until an operator runs `csms stations register`.
+ *   It cannot be Accepted without an operator, so nothing charges by accident.
+ * - accept: admit and Accept it (open networks, a lab). Unauthenticated: anyone can connect.
+ */
+export const unknownStationPolicies = ['reject', 'pending', 'accept'] as const;
+export type UnknownStationPolicy = (typeof unknownStationPolicies)[number];
+export const unknownStationPolicyDefault: UnknownStationPolicy = 'pending';
+export const unknownTokenPolicies = ['reject', 'accept'] as const;
+export const unknownTokenPolicyDefault = 'reject';
+/** Answered in an Accepted BootNotification; 5 minutes is the usual figure in both OCPP versions' examples. */
+export const heartbeatIntervalSecondsDefault = 300;
+export const heartbeatIntervalSecondsMax = 86_400;
+/** WebSocket ping period; a peer silent for two of them is cut off and marked offline. */
+export const pingIntervalSecondsDefault = 60;
+export const pingIntervalSecondsMax = 3_600;
+/** An admin token shorter than this is guessable; refuse it at start. */
+export const adminApiTokenCharsMin = 16;
+
 const logLevels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof logLevels)[number];
 
@@ -48,7 +70,24 @@ const environmentSchema = z.object({
   LOG_LEVEL: optional(z.enum(logLevels, { message: `must be one of ${logLevels.join(', ')}` })),
   // Stream names are `<type>-<tenant>-<id>`, so a tenant id may not contain '-'.
   TENANT_ID: optional(z.string().regex(/^[A-Za-z0-9_]{1,64}$/, { message: 'must be 1 to 64 letters, digits or _' })),
+  OCPP_UNKNOWN_STATIONS: optional(z.enum(unknownStationPolicies, { message: `must be one of ${unknownStationPolicies.join(', ')}` })),
+  OCPP_UNKNOWN_TOKENS: optional(z.enum(unknownTokenPolicies, { message: `must be one of ${unknownTokenPolicies.join(', ')}` })),
+  OCPP_HEARTBEAT_INTERVAL_S: optional(seconds(heartbeatIntervalSecondsMax)),
+  OCPP_PING_INTERVAL_S: optional(seconds(pingIntervalSecondsMax)),
+  OCPP_ALLOW_UNSECURED: optional(z.enum(['true', 'false'], { message: 'must be true or false' })),
+  TLS_CERT_FILE: optional(z.string()),
+  TLS_KEY_FILE: optional(z.string()),
+  TLS_CA_FILE: optional(z.string()),
+  ADMIN_API_TOKEN: optional(z.string().min(adminApiTokenCharsMin, { message: `must be at least ${adminApiTokenCharsMin} characters` })),
 });
+
+function seconds(max: number) {
+  return z.coerce
+    .number({ message: 'must be a number' })
+    .int({ message: 'must be a whole number of seconds' })
+    .min(1, { message: `must be 1 to ${max}` })
+    .max(max, { message: `must be 1 to ${max}` });
+}
 
 export type Config = {
   /** Where events and read models live. */
@@ -61,6 +100,21 @@ export type Config = {
   readonly port: number;
   readonly logLevel: LogLevel;
   readonly tenantId: string;
+  readonly ocpp: {
+    readonly unknownStations: UnknownStationPolicy;
+    readonly unknownTokens: (typeof unknownTokenPolicies)[number];
+    readonly heartbeatIntervalSeconds: number;
+    readonly pingIntervalSeconds: number;
+    /** Lets stations registered with security profile 0 (no credentials at all) connect. */
+    readonly allowUnsecured: boolean;
+  };
+  /**
+   * Serve HTTPS/WSS (security profiles 2 and 3). With `caFile` client certificates are requested
+   * and, when they verify against it, passed to station authentication (profile 3).
+   */
+  readonly tls: { readonly certFile: string; readonly keyFile: string; readonly caFile: string | null } | null;
+  /** Bearer token for the operator REST endpoints; null: only loopback clients may use them. */
+  readonly adminApiToken: string | null;
 };
 
 /** Thrown with every invalid variable listed, so one start tells the operator everything to fix. */
@@ -77,11 +131,19 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd: string = p
     const problems = parsed.error.issues.map((issue) => {
       const name = issue.path.join('.');
       const value = env[name];
-      return `${name}=${JSON.stringify(name.endsWith('_URL') ? hidePassword(value ?? '') : value)}: ${issue.message}`;
+      // A secret is never echoed, not even a wrong one (it may be the right one mistyped).
+      const shown = name === 'ADMIN_API_TOKEN' ? '***' : name.endsWith('_URL') ? hidePassword(value ?? '') : value;
+      return `${name}=${JSON.stringify(shown)}: ${issue.message}`;
     });
     throw new ConfigError(problems);
   }
   const values = parsed.data;
+  if ((values.TLS_CERT_FILE === undefined) !== (values.TLS_KEY_FILE === undefined)) {
+    throw new ConfigError(['TLS_CERT_FILE and TLS_KEY_FILE: set both (HTTPS/WSS) or neither']);
+  }
+  if (values.TLS_CA_FILE !== undefined && values.TLS_CERT_FILE === undefined) {
+    throw new ConfigError(['TLS_CA_FILE: client certificates need TLS: set TLS_CERT_FILE and TLS_KEY_FILE too']);
+  }
   return {
     database: values.DATABASE_URL
       ? { kind: 'postgres', url: values.DATABASE_URL }
@@ -93,6 +155,22 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd: string = p
     port: values.PORT ?? portDefault,
     logLevel: values.LOG_LEVEL ?? 'info',
     tenantId: values.TENANT_ID ?? tenantIdDefault,
+    ocpp: {
+      unknownStations: values.OCPP_UNKNOWN_STATIONS ?? unknownStationPolicyDefault,
+      unknownTokens: values.OCPP_UNKNOWN_TOKENS ?? unknownTokenPolicyDefault,
+      heartbeatIntervalSeconds: values.OCPP_HEARTBEAT_INTERVAL_S ?? heartbeatIntervalSecondsDefault,
+      pingIntervalSeconds: values.OCPP_PING_INTERVAL_S ?? pingIntervalSecondsDefault,
+      allowUnsecured: values.OCPP_ALLOW_UNSECURED === 'true',
+    },
+    tls:
+      values.TLS_CERT_FILE !== undefined && values.TLS_KEY_FILE !== undefined
+        ? {
+            certFile: path.resolve(cwd, values.TLS_CERT_FILE),
+            keyFile: path.resolve(cwd, values.TLS_KEY_FILE),
+            caFile: values.TLS_CA_FILE === undefined ? null : path.resolve(cwd, values.TLS_CA_FILE),
+          }
+        : null,
+    adminApiToken: values.ADMIN_API_TOKEN ?? null,
   };
 }
 

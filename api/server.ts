@@ -1,9 +1,21 @@
 import Fastify, { type FastifyInstance, type FastifyPluginAsync } from 'fastify';
+import { systemClock, type Clock } from '../adapters/clock/clock.js';
 import type { EventStore } from '../adapters/event-store/port.js';
 import type { SqlDatabase } from '../adapters/sql/port.js';
-import type { LogLevel } from './config.js';
+import { createCommandBus, type CommandBus } from '../commands/index.js';
+import {
+  heartbeatIntervalSecondsDefault,
+  pingIntervalSecondsDefault,
+  tenantIdDefault,
+  unknownStationPolicyDefault,
+  unknownTokenPolicyDefault,
+  type Config,
+  type LogLevel,
+} from './config.js';
 import { healthPlugin } from './plugins/health.js';
 import { notYetImplemented } from './plugins/not-yet.js';
+import { registerOcpp } from './plugins/ocpp.js';
+import { operatorApiPlugin } from './plugins/operator-api.js';
 import { surfacePrefixes } from './surfaces.js';
 
 /**
@@ -29,7 +41,25 @@ export interface ServerDeps {
   readonly db: SqlDatabase;
   readonly eventStore: EventStore;
   readonly logLevel?: LogLevel;
+  /** Default: a bus of its own on `eventStore`. */
+  readonly bus?: CommandBus;
+  readonly clock?: Clock;
+  readonly tenantId?: string;
+  /** Default: the defaults of api/config.ts (unknown stations pending, unknown tokens rejected). */
+  readonly ocpp?: Config['ocpp'];
+  /** PEM contents: serve HTTPS/WSS; with `ca`, request client certificates (security profile 3). */
+  readonly https?: { readonly key: string | Buffer; readonly cert: string | Buffer; readonly ca?: string | Buffer } | null;
+  /** See api/plugins/operator-api.ts; null: loopback clients only. */
+  readonly adminApiToken?: string | null;
 }
+
+export const ocppSettingsDefault: Config['ocpp'] = {
+  unknownStations: unknownStationPolicyDefault,
+  unknownTokens: unknownTokenPolicyDefault,
+  heartbeatIntervalSeconds: heartbeatIntervalSecondsDefault,
+  pingIntervalSeconds: pingIntervalSecondsDefault,
+  allowUnsecured: false,
+};
 
 interface Surface {
   readonly prefix: string;
@@ -37,9 +67,9 @@ interface Surface {
 }
 
 
+/** Surfaces still to come; OCPP and the operator endpoints of REST are registered in buildServer. */
 function surfaces(): Surface[] {
   return [
-    { prefix: surfacePrefixes.ocpp, plugin: notYetImplemented('the OCPP WebSocket endpoint (/ocpp/{stationId})') },
     { prefix: surfacePrefixes.ocpi, plugin: notYetImplemented('OCPI 2.2.1') },
     { prefix: surfacePrefixes.graphql, plugin: notYetImplemented('the GraphQL API') },
     { prefix: surfacePrefixes.rest, plugin: notYetImplemented('the REST API') },
@@ -47,7 +77,12 @@ function surfaces(): Surface[] {
 }
 
 export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
+  const https = deps.https
+    ? // rejectUnauthorized false: profile 2 stations bring no certificate; station-auth decides per station.
+      { key: deps.https.key, cert: deps.https.cert, ...(deps.https.ca ? { ca: deps.https.ca, requestCert: true, rejectUnauthorized: false } : {}) }
+    : null;
   const app = Fastify({
+    ...(https ? { https } : {}),
     logger: { level: deps.logLevel ?? 'info' },
     bodyLimit: httpBodyBytesMax,
     routerOptions: { maxParamLength: httpParamLengthMax },
@@ -56,8 +91,29 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     // On close, answer new requests on kept-alive connections with 503 instead of serving them.
     return503OnClosing: true,
     forceCloseConnections: 'idle',
-  });
+  }) as unknown as FastifyInstance; // the https variant differs only in the server type
   await app.register(healthPlugin, { db: deps.db, eventStore: deps.eventStore });
+  const clock = deps.clock ?? systemClock;
+  const bus = deps.bus ?? createCommandBus({ eventStore: deps.eventStore, clock });
+  const tenantId = deps.tenantId ?? tenantIdDefault;
+  await registerOcpp(app, {
+    db: deps.db,
+    eventStore: deps.eventStore,
+    bus,
+    clock,
+    tenantId,
+    settings: deps.ocpp ?? ocppSettingsDefault,
+    path: surfacePrefixes.ocpp,
+  });
+  await app.register(operatorApiPlugin, {
+    prefix: surfacePrefixes.rest,
+    db: deps.db,
+    eventStore: deps.eventStore,
+    bus,
+    clock,
+    tenantId,
+    adminApiToken: deps.adminApiToken ?? null,
+  });
   for (const surface of surfaces()) await app.register(surface.plugin, { prefix: surface.prefix });
   return app;
 }

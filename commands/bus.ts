@@ -12,6 +12,14 @@ import {
   type StationCommand,
   type StationOperationCommand,
 } from '../domain/station/index.js';
+import {
+  tariffCommandTypes,
+  tariffDecider,
+  tariffScopeCommandTypes,
+  tariffScopeDecider,
+  type TariffCommand,
+  type TariffScopeCommand,
+} from '../domain/tariff/aggregate/index.js';
 import { tokenCommandTypes, tokenDecider, type TokenCommand } from '../domain/token/index.js';
 import { transactionCommandTypes, transactionDecider, type TransactionCommand } from '../domain/transaction/index.js';
 import type { CommandEnvelope, CommandResult } from './envelope.js';
@@ -24,7 +32,9 @@ export type Command =
   | TokenCommand
   | CdrCommand
   | LedgerCommand
-  | SettlementCommand;
+  | SettlementCommand
+  | TariffCommand
+  | TariffScopeCommand;
 export type CommandType = Command['type'];
 
 /**
@@ -70,6 +80,8 @@ export function createCommandBus(deps: CommandBusDeps): CommandBus {
   const cdr = createCommandHandler(cdrDecider, handlerDeps);
   const ledger = createCommandHandler(ledgerDecider, handlerDeps);
   const settlement = createCommandHandler(settlementDecider, handlerDeps);
+  const tariff = createCommandHandler(tariffDecider, handlerDeps);
+  const tariffScope = createCommandHandler(tariffScopeDecider, handlerDeps);
   const routes = new Map<string, { aggregateType: string; handle: CommandHandler<Command> }>();
   const route = (types: readonly string[], aggregateType: string, handle: CommandHandler<never>) => {
     for (const type of types) {
@@ -84,6 +96,8 @@ export function createCommandBus(deps: CommandBusDeps): CommandBus {
   route(cdrCommandTypes, cdrDecider.aggregateType, cdr);
   route(ledgerCommandTypes, ledgerDecider.aggregateType, ledger);
   route(settlementCommandTypes, settlementDecider.aggregateType, settlement);
+  route(tariffCommandTypes, tariffDecider.aggregateType, tariff);
+  route(tariffScopeCommandTypes, tariffScopeDecider.aggregateType, tariffScope);
 
   const inFlightMax = deps.options?.inFlightMax ?? commandsInFlightMax;
   const pendingMax = deps.options?.pendingMax ?? commandsPendingMax;

@@ -4,6 +4,8 @@ import { settlementEventDefinitions, type SettlementEvent } from './settlement/e
 import type { DomainEvent } from './shared/event.js';
 import type { EventDefinition } from './shared/event-definition.js';
 import { stationEventDefinitions, type StationEvent } from './station/events.js';
+import { tariffEventDefinitions, type TariffEvent } from './tariff/aggregate/events.js';
+import { tariffScopeEventDefinitions, type TariffScopeEvent } from './tariff/aggregate/scope.js';
 import { stationOperationEventDefinitions, type StationOperationEvent } from './station/operation/events.js';
 import { tokenEventDefinitions, type TokenEvent } from './token/events.js';
 import { transactionEventDefinitions, type TransactionEvent } from './transaction/events.js';
@@ -14,7 +16,7 @@ import { transactionEventDefinitions, type TransactionEvent } from './transactio
  * sees the current version; stored events are never rewritten.
  */
 
-export type AnyDomainEvent = StationEvent | StationOperationEvent | TransactionEvent | TokenEvent | CdrEvent | LedgerEvent | SettlementEvent;
+export type AnyDomainEvent = StationEvent | StationOperationEvent | TransactionEvent | TokenEvent | CdrEvent | LedgerEvent | SettlementEvent | TariffEvent | TariffScopeEvent;
 export type EventType = AnyDomainEvent['type'];
 
 const definitions: readonly EventDefinition[] = [
@@ -25,6 +27,8 @@ const definitions: readonly EventDefinition[] = [
   ...cdrEventDefinitions,
   ...ledgerEventDefinitions,
   ...settlementEventDefinitions,
+  ...tariffEventDefinitions,
+  ...tariffScopeEventDefinitions,
 ];
 
 export const eventRegistry: ReadonlyMap<string, EventDefinition> = buildRegistry(definitions);

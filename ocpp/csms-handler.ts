@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { memoryActiveTransactions } from './translate/shared/active-transactions.js';
 import { toOcppCallError } from './translate/shared/errors.js';
 import { domainOcppVersion, Translation, type TranslatorDeps } from './translate/shared/context.js';
 import { translate16 } from './translate/v16/index.js';
@@ -9,6 +10,7 @@ import type { CallContext, ConnectionContext, DisconnectReason, OcppHandler } fr
 export type { TranslatorDeps as CsmsOcppHandlerDeps, UnrecordedMessage } from './translate/shared/context.js';
 export type { UnknownTokenPolicy, TokenLookup } from './translate/shared/authorization.js';
 export type { DataTransferHandler } from './translate/shared/data-transfer.js';
+export type { ActiveTransactions } from './translate/shared/active-transactions.js';
 
 /** Stations whose last boot we refused, remembered per process; bounded like every table here. */
 export const rejectedStationsRememberedMax = 10_000;
@@ -20,8 +22,10 @@ export const rejectedStationsRememberedMax = 10_000;
  * Wiring: `ocppGatewayPlugin({ handler: createCsmsOcppHandler({ bus, eventStore, clock, transactionIds,
  * defaultTenantId, registrationPolicy, ... }), authenticateStation })`.
  */
-export function createCsmsOcppHandler(deps: TranslatorDeps & { readonly newConnectionId?: () => string }): OcppHandler {
-  const newConnectionId = deps.newConnectionId ?? randomUUID;
+export function createCsmsOcppHandler(handlerDeps: TranslatorDeps & { readonly newConnectionId?: () => string }): OcppHandler {
+  // One connector→transaction memory per handler, shared by all its calls (1.6 charging states).
+  const deps: TranslatorDeps = { ...handlerDeps, activeTransactions: handlerDeps.activeTransactions ?? memoryActiveTransactions() };
+  const newConnectionId = handlerDeps.newConnectionId ?? randomUUID;
   // The gateway passes the same context object to onConnected and onDisconnected of one socket.
   const connectionIds = new WeakMap<ConnectionContext, string>();
   const rejected = new Set<string>();

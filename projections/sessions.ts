@@ -20,7 +20,10 @@ export interface TransactionsTable {
   status: 'active' | 'ended';
   started_at: Date;
   ended_at: Date | null;
-  meter_start_wh: string;
+  meter_start_wh: string | null;
+  /** Earliest register by station time: the baseline when the station sent no meter start. */
+  first_register_wh: string | null;
+  first_reading_at: Date | null;
   latest_register_wh: string | null;
   latest_reading_at: Date | null;
   energy_wh: string;
@@ -43,6 +46,8 @@ const transactionsSpec: TableSpec = {
     { name: 'started_at', type: 'timestamptz' },
     { name: 'ended_at', type: 'timestamptz' },
     { name: 'meter_start_wh', type: 'numeric' },
+    { name: 'first_register_wh', type: 'numeric' },
+    { name: 'first_reading_at', type: 'timestamptz' },
     { name: 'latest_register_wh', type: 'numeric' },
     { name: 'latest_reading_at', type: 'timestamptz' },
     { name: 'energy_wh', type: 'numeric' },
@@ -51,9 +56,22 @@ const transactionsSpec: TableSpec = {
   ],
 };
 
-/** Energy so far: register minus meter start, exact decimals; a register below start counts as 0. */
-function energyWh(meterStartWh: string, registerWh: string): string {
-  return Decimal.max(new Decimal(registerWh).minus(meterStartWh), 0).toFixed();
+/**
+ * Energy so far: register minus meter start, exact decimals; a register below start counts as 0.
+ * Without a meter start (a 2.0.1 Started with no energy register) the earliest reading is the
+ * baseline, as in the transaction decider: never count from 0 Wh, that would bill the whole register.
+ */
+function energyWh(row: Row, registerWh: string): string {
+  const baseline = (row.meter_start_wh as string | null) ?? (row.first_register_wh as string | null) ?? registerWh;
+  return Decimal.max(new Decimal(registerWh).minus(baseline), 0).toFixed();
+}
+
+/** Keeps the earliest reading by station time as the baseline for a session without meter start. */
+function withBaseline(row: Row, registerWh: string, sampledAt: string): Row {
+  if (row.meter_start_wh !== null) return row;
+  const firstAt = row.first_reading_at as string | null;
+  if (firstAt !== null && Date.parse(firstAt) <= Date.parse(sampledAt)) return row;
+  return { ...row, first_register_wh: registerWh, first_reading_at: sampledAt };
 }
 
 function evolve(current: Row | undefined, event: RecordedEvent, key: Row): Row {
@@ -72,6 +90,8 @@ function evolve(current: Row | undefined, event: RecordedEvent, key: Row): Row {
       started_at: data.startedAt,
       ended_at: null,
       meter_start_wh: data.meterStartWh,
+      first_register_wh: null,
+      first_reading_at: null,
       latest_register_wh: null,
       latest_reading_at: null,
       energy_wh: '0',
@@ -83,16 +103,22 @@ function evolve(current: Row | undefined, event: RecordedEvent, key: Row): Row {
   invariant(current !== undefined, `${event.type} of ${event.streamId} follows TransactionStarted`);
   if (event.type === 'MeterReadingRecorded') {
     const data = event.data as unknown as TransactionEventData<'MeterReadingRecorded'>;
-    const row = { ...current, readings: (current.readings as number) + 1 };
+    const counted = { ...current, readings: (current.readings as number) + 1 };
+    if (data.registerWh === null) return counted;
+    const row = withBaseline(counted, data.registerWh, data.sampledAt);
     const latestAt = current.latest_reading_at as string | null;
-    // Late (offline-queued) readings are counted but never replace a newer register.
-    if (data.registerWh === null || (latestAt !== null && Date.parse(data.sampledAt) < Date.parse(latestAt))) return row;
+    const latestRegister = (row.latest_register_wh as string | null) ?? data.registerWh;
+    // Late (offline-queued) readings are counted but never replace a newer register; they may
+    // still move the baseline of a session without meter start, so energy is recomputed.
+    if (latestAt !== null && Date.parse(data.sampledAt) < Date.parse(latestAt)) {
+      return current.status === 'ended' ? row : { ...row, energy_wh: energyWh(row, latestRegister) };
+    }
     if (current.status === 'ended') return row; // after the end, meterStop is the final figure
     return {
       ...row,
       latest_register_wh: data.registerWh,
       latest_reading_at: data.sampledAt,
-      energy_wh: energyWh(current.meter_start_wh as string, data.registerWh),
+      energy_wh: energyWh(row, data.registerWh),
     };
   }
   invariant(event.type === 'TransactionEnded', `sessions projection handles ${event.type}`);
@@ -102,14 +128,15 @@ function evolve(current: Row | undefined, event: RecordedEvent, key: Row): Row {
     status: 'ended',
     ended_at: data.endedAt,
     latest_register_wh: data.meterStopWh,
-    energy_wh: energyWh(current.meter_start_wh as string, data.meterStopWh),
+    energy_wh: energyWh(current, data.meterStopWh),
     stop_reason: data.reason,
   };
 }
 
 export const sessionsProjection: Projection = {
   name: 'sessions',
-  version: 1,
+  // v2: meter start may be unknown (2.0.1), with the earliest reading as baseline.
+  version: 2,
   handledEventTypes: new Set(['TransactionStarted', 'MeterReadingRecorded', 'TransactionEnded']),
   migrationsGroup: 'readmodels-sessions',
   checksumTables: [{ table: 'transactions', orderBy: transactionsSpec.key }],

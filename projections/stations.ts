@@ -17,6 +17,8 @@ export interface StationsTable {
   registered: boolean;
   boot_status: string | null;
   security_profile: number | null;
+  /** scrypt hash for security profiles 1 and 2 (never the password); station login reads it. */
+  password_hash: string | null;
   online: boolean;
   connection_id: string | null;
   status: string | null;
@@ -47,6 +49,7 @@ const stationsSpec: TableSpec = {
     { name: 'registered', type: 'boolean' },
     { name: 'boot_status', type: 'text' },
     { name: 'security_profile', type: 'integer' },
+    { name: 'password_hash', type: 'text' },
     { name: 'online', type: 'boolean' },
     ...['connection_id', 'status', 'error_code'].map((name) => ({ name, type: 'text' })),
     { name: 'last_seen_at', type: 'timestamptz' },
@@ -84,11 +87,11 @@ function evolveStation(current: Row | undefined, event: RecordedEvent, key: Row)
   switch (event.type) {
     case 'StationRegistered': {
       const data = event.data as unknown as StationEventData<'StationRegistered'>;
-      return { ...row, registered: true, security_profile: data.securityProfile };
+      return { ...row, registered: true, security_profile: data.securityProfile, password_hash: data.passwordHash };
     }
     case 'StationSecurityChanged': {
       const data = event.data as unknown as StationEventData<'StationSecurityChanged'>;
-      return { ...row, security_profile: data.securityProfile };
+      return { ...row, security_profile: data.securityProfile, password_hash: data.passwordHash };
     }
     case 'StationBooted': {
       const data = event.data as unknown as StationEventData<'StationBooted'>;
@@ -157,7 +160,8 @@ const stationRowEvents = new Set([
 
 export const stationsProjection: Projection = {
   name: 'stations',
-  version: 1,
+  // v2: password_hash, so station login reads the read model instead of the stream.
+  version: 2,
   handledEventTypes: new Set([...stationRowEvents, 'ConnectorDeclared']),
   migrationsGroup: 'readmodels-stations',
   checksumTables: [

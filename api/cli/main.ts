@@ -1,10 +1,14 @@
 import { Command, CommanderError } from 'commander';
 import { registerAuditCommands } from './audit.js';
+import { registerBillingCommands } from './billing.js';
 import { registerEventsCommands } from './events.js';
 import { registerMigrateCommand } from './migrate.js';
 import { registerProjectionsCommands } from './projections.js';
 import { createContext, ExitCode, reportError, type CliContext } from './run.js';
 import { registerServeCommand } from './serve.js';
+import { registerStationCallCommand } from './station-call.js';
+import { registerStationsCommands } from './stations.js';
+import { registerTokensCommands } from './tokens.js';
 
 /**
  * `csms`: the operator's command line. One file per command group registers its commands here;
@@ -16,7 +20,12 @@ Exit codes: 0 ok, 1 a check failed (verify, audit), 2 usage or configuration err
 3 could not run (database unreachable or in use, unexpected error).
 
 Configuration comes from environment variables: DATABASE_URL (absent: embedded PGlite in DATA_DIR,
-default ./data), EVENTSTORE_URL, REDIS_URL, INFLUX_URL, HOST, PORT, LOG_LEVEL, TENANT_ID.`;
+default ./data), EVENTSTORE_URL, REDIS_URL, INFLUX_URL, HOST, PORT, LOG_LEVEL, TENANT_ID;
+OCPP: OCPP_UNKNOWN_STATIONS (reject | pending | accept, default pending), OCPP_UNKNOWN_TOKENS
+(reject | accept, default reject), OCPP_HEARTBEAT_INTERVAL_S (300), OCPP_PING_INTERVAL_S (60),
+OCPP_ALLOW_UNSECURED (false); TLS_CERT_FILE + TLS_KEY_FILE (HTTPS/WSS, profile 2), TLS_CA_FILE
+(client certificates, profile 3); ADMIN_API_TOKEN (operator API; unset: loopback only);
+CSMS_SERVER_URL (where \`csms station call\` finds the server).`;
 
 export function buildProgram(context: CliContext): Command {
   const program = new Command('csms')
@@ -31,6 +40,10 @@ export function buildProgram(context: CliContext): Command {
   registerProjectionsCommands(program, context);
   registerEventsCommands(program, context);
   registerAuditCommands(program, context);
+  registerBillingCommands(program, context);
+  registerStationsCommands(program, context);
+  registerTokensCommands(program, context);
+  registerStationCallCommand(program, context);
   return program;
 }
 

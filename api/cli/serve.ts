@@ -1,8 +1,9 @@
+import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import type { Command } from 'commander';
 import { describeStorage, type Config } from '../config.js';
 import { surfacePrefixes } from '../surfaces.js';
-import { ExitCode, reportError, withServices, type CliContext } from './run.js';
+import { CliError, ExitCode, reportError, withServices, type CliContext } from './run.js';
 
 /**
  * `csms serve` (what `npm start` runs): migrate, start the projection runners and the server,
@@ -17,11 +18,14 @@ export function connectionLines(config: Config, port: number): string[] {
   // 0.0.0.0 / :: are not addresses a client can dial; show the loopback form and say so.
   const listensEverywhere = config.host === '0.0.0.0' || config.host === '::';
   const host = listensEverywhere ? '127.0.0.1' : config.host.includes(':') ? `[${config.host}]` : config.host;
-  const http = `http://${host}:${port}`;
+  const secure = config.tls !== null;
+  const http = `${secure ? 'https' : 'http'}://${host}:${port}`;
   const storage = describeStorage(config);
   const lines = [
     `Open-CSMS listening on ${config.host}:${port}`,
-    `  stations (OCPP):      ws://${host}:${port}${surfacePrefixes.ocpp}/{stationId}`,
+    `  stations (OCPP):      ${secure ? 'wss' : 'ws'}://${host}:${port}${surfacePrefixes.ocpp}/{stationId}`,
+    `  unknown stations:     ${config.ocpp.unknownStations} (OCPP_UNKNOWN_STATIONS)` +
+      (secure ? `; security profiles 1-${config.tls?.caFile ? 3 : 2}` : '; security profile 1 (no TLS configured)'),
     `  OCPI partners:        ${http}${surfacePrefixes.ocpi}/versions`,
     `  operators (GraphQL):  ${http}${surfacePrefixes.graphql}`,
     `  operators (REST):     ${http}${surfacePrefixes.rest}`,
@@ -42,16 +46,36 @@ export function registerServeCommand(program: Command, context: CliContext): voi
     .action(async () => {
       try {
         await withServices(context, 'serve', async (services) => {
+          const https = readTlsFiles(services.config);
           const { migrateProjections, startProjectionRunners } = await import('../../projections/index.js');
           const { buildServer } = await import('../server.js');
           const deps = { eventStore: services.eventStore, db: services.db, log: context.err };
           await migrateProjections(deps);
-          const runners = startProjectionRunners(deps, { owner: `${hostname()}:${process.pid}` });
-          const server = await buildServer({ db: services.db, eventStore: services.eventStore, logLevel: services.config.logLevel });
+          const owner = `${hostname()}:${process.pid}`;
+          const runners = startProjectionRunners(deps, { owner });
+          // Prices every finished session into a CDR and a ledger entry (one node holds its lease).
+          const { startCdrIssuer } = await import('../../commands/process/index.js');
+          const cdrIssuer = startCdrIssuer({ eventStore: services.eventStore, bus: services.bus, db: services.db, log: context.err }, { owner });
+          const stopBackground = async () => {
+            await Promise.all([runners.stop(), cdrIssuer.stop()]);
+          };
+          const config = services.config;
+          let server: Awaited<ReturnType<typeof buildServer>>;
           try {
-            await server.listen({ host: services.config.host, port: services.config.port });
+            server = await buildServer({
+              db: services.db,
+              eventStore: services.eventStore,
+              logLevel: config.logLevel,
+              bus: services.bus,
+              clock: services.clock,
+              tenantId: config.tenantId,
+              ocpp: config.ocpp,
+              https,
+              adminApiToken: config.adminApiToken,
+            });
+            await server.listen({ host: config.host, port: config.port });
           } catch (error) {
-            await runners.stop();
+            await stopBackground();
             throw error;
           }
           const address = server.server.address();
@@ -70,7 +94,7 @@ export function registerServeCommand(program: Command, context: CliContext): voi
           try {
             await server.close(); // stop accepting, finish in-flight requests
           } finally {
-            await runners.stop(); // finish the current batch; its checkpoint commits with it
+            await stopBackground(); // finish the current batches; their checkpoints commit with them
           }
           // withServices closes the event store and the database and releases the embedded lock.
         });
@@ -78,6 +102,21 @@ export function registerServeCommand(program: Command, context: CliContext): voi
         reportError(context, error);
       }
     });
+}
+
+/** The PEM files named by TLS_*_FILE, read at start so a wrong path fails now, naming the variable. */
+function readTlsFiles(config: Config): { key: Buffer; cert: Buffer; ca?: Buffer } | null {
+  if (config.tls === null) return null;
+  const read = (variable: string, file: string) => {
+    try {
+      return readFileSync(file);
+    } catch (error) {
+      throw new CliError(`${variable}=${file}: ${(error as Error).message}`, ExitCode.usage);
+    }
+  };
+  const key = read('TLS_KEY_FILE', config.tls.keyFile);
+  const cert = read('TLS_CERT_FILE', config.tls.certFile);
+  return config.tls.caFile === null ? { key, cert } : { key, cert, ca: read('TLS_CA_FILE', config.tls.caFile) };
 }
 
 function waitForShutdownSignal(): Promise<NodeJS.Signals> {

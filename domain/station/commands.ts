@@ -1,5 +1,8 @@
 import type { OcppVersion } from '../shared/values.js';
 import type { Availability, BootStatus, ConnectorStatus, SecurityProfile } from './events.js';
+import { stationReportCommandTypes, type StationReportCommand } from './report-commands.js';
+
+export * from './report-commands.js';
 
 /**
  * Commands to the station aggregate. Gateways translate OCPP 1.6 and 2.0.1 messages into these;
@@ -104,7 +107,8 @@ export type StationCommand =
   | DeclareConnector
   | RecordStatus
   | ChangeAvailability
-  | RecordConfiguration;
+  | RecordConfiguration
+  | StationReportCommand;
 
 export const stationCommandTypes = [
   'RegisterStation',
@@ -116,6 +120,7 @@ export const stationCommandTypes = [
   'RecordStatus',
   'ChangeAvailability',
   'RecordConfiguration',
+  ...stationReportCommandTypes,
 ] as const satisfies readonly StationCommand['type'][];
 
 /** 2.0.1 component/variable addressing, flattened to one generic configuration key. */

@@ -20,6 +20,7 @@ import {
   type SecurityProfile,
   type StationEvent,
 } from './events.js';
+import { decideReport } from './decide-reports.js';
 import { connectorKey, evolveStation, type StationState, type StatusReport } from './state.js';
 
 /** One RecordConfiguration fits one append (appendEventsMax is 1,000); gateways split larger reports. */
@@ -88,6 +89,14 @@ export function decideStation(command: StationCommand, state: StationState): Sta
       return decideAvailability(command, state);
     case 'RecordConfiguration':
       return decideConfiguration(command, state);
+    case 'ReportFirmwareStatus':
+    case 'ReportLogUploadStatus':
+    case 'ReportSecurityEvent':
+    case 'ReportReservationStatus':
+    case 'ReportChargingLimit':
+    case 'ReportStationEvents':
+    case 'RecordStationMeterReadings':
+      return decideReport(command, state);
     default:
       return assertNever(command, 'station command');
   }

@@ -1,6 +1,9 @@
 import { z } from 'zod';
 import { defineEvent, type EventOf } from '../shared/event-definition.js';
 import { isoTimestamp, ocppVersions } from '../shared/values.js';
+import { stationReportEventDefinitions } from './report-events.js';
+
+export * from './report-events.js';
 
 /**
  * Events of the `station` aggregate (stream `station-<tenant>-<stationId>`). The station id is the
@@ -192,6 +195,7 @@ export const stationEventDefinitions = [
   StationStatusChanged,
   AvailabilityChanged,
   StationConfigurationChanged,
+  ...stationReportEventDefinitions,
 ] as const;
 
 export type StationEvent = EventOf<(typeof stationEventDefinitions)[number]>;

@@ -88,6 +88,15 @@ export function evolveStation(state: StationState, event: StationEvent): Station
         ...state,
         configuration: { ...state.configuration, [event.data.key]: { value: event.data.value, readonly: event.data.readonly } },
       };
+    case 'FirmwareStatusReported':
+    case 'LogUploadStatusReported':
+    case 'SecurityEventReported':
+    case 'ReservationStatusReported':
+    case 'ChargingLimitReported':
+    case 'StationEventsReported':
+    case 'StationMeterReadingRecorded':
+      // Reports decide nothing later commands depend on: read models keep them.
+      return state;
     default:
       return assertNever(event, 'station event');
   }

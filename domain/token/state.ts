@@ -70,3 +70,17 @@ export function authorizationStatus(state: TokenState, at: string, context: Auth
       return assertNever(state.facts.whitelist, 'whitelist');
   }
 }
+
+/**
+ * True when `authorizationStatus` answers Accepted only because the eMSP cannot be asked: an OCPI
+ * token whitelisted ALLOWED_OFFLINE. Recorded as the authorization's basis ('offlineWhitelist'),
+ * so such sessions can be checked with the eMSP once it is reachable again.
+ */
+export function acceptedByOfflineWhitelist(state: TokenState, at: string, context: AuthorizationContext = {}): boolean {
+  return (
+    state.status === 'issued' &&
+    state.facts.source === 'ocpi' &&
+    state.facts.whitelist === 'ALLOWED_OFFLINE' &&
+    authorizationStatus(state, at, context) === 'Accepted'
+  );
+}

@@ -1,6 +1,6 @@
 import type { Decimal } from 'decimal.js';
 import type { IdToken } from '../shared/values.js';
-import type { AuthorizationResult, SampledValue, StopReason } from './events.js';
+import type { AuthorizationBasis, AuthorizationResult, ChargingState, MessageContext, SampledValue, StopReason } from './events.js';
 
 /**
  * Commands to the transaction aggregate. Energy is a Decimal in Wh (gateways apply the OCPP unit
@@ -14,10 +14,12 @@ export interface AuthorizeTransaction {
   readonly idToken: IdToken;
   /** Decided outside the transaction (token aggregate, eMSP real-time authorization). */
   readonly result: AuthorizationResult;
+  /** What decided the result: a known token, the unknown-token policy, or the offline whitelist. */
+  readonly basis: AuthorizationBasis;
   readonly authorizedAt: string;
 }
 
-export interface StartTransaction {
+export interface StartTransaction extends MessageContext {
   readonly type: 'StartTransaction';
   /** CSMS-assigned, equal to the aggregate id. */
   readonly transactionId: string;
@@ -26,12 +28,13 @@ export interface StartTransaction {
   readonly evseId: number;
   readonly connectorId: number;
   readonly idToken?: IdToken | null;
-  readonly meterStartWh: Decimal;
+  /** Absent when the station sent no register with its start (2.0.1): the first register reading stands for it. */
+  readonly meterStartWh?: Decimal | null;
   readonly startedAt: string;
   readonly reservationId?: number | null;
 }
 
-export interface MeterReadingInput {
+export interface MeterReadingInput extends MessageContext {
   readonly sampledAt: string;
   /** Energy.Active.Import.Register in Wh, if the reading has it. */
   readonly registerWh?: Decimal | null;
@@ -40,11 +43,19 @@ export interface MeterReadingInput {
   readonly signedData?: unknown;
 }
 
-export interface RecordMeterReading extends MeterReadingInput {
+/**
+ * The station naming the transaction. Gateways always send it, so a station cannot write to
+ * another station's transaction (refused with IllegalStateError); operator tools may leave it out.
+ */
+interface FromStation {
+  readonly stationId?: string | null;
+}
+
+export interface RecordMeterReading extends MeterReadingInput, FromStation {
   readonly type: 'RecordMeterReading';
 }
 
-export interface EndTransaction {
+export interface EndTransaction extends MessageContext, FromStation {
   readonly type: 'EndTransaction';
   /** Absent when the station sent none (2.0.1): the latest register reading up to endedAt is used. */
   readonly meterStopWh?: Decimal | null;
@@ -55,11 +66,19 @@ export interface EndTransaction {
   readonly transactionData?: readonly MeterReadingInput[];
 }
 
-export type TransactionCommand = AuthorizeTransaction | StartTransaction | RecordMeterReading | EndTransaction;
+export interface RecordChargingState extends MessageContext, FromStation {
+  readonly type: 'RecordChargingState';
+  readonly state: ChargingState;
+  /** Station time of the change. */
+  readonly changedAt: string;
+}
+
+export type TransactionCommand = AuthorizeTransaction | StartTransaction | RecordMeterReading | EndTransaction | RecordChargingState;
 
 export const transactionCommandTypes = [
   'AuthorizeTransaction',
   'StartTransaction',
   'RecordMeterReading',
   'EndTransaction',
+  'RecordChargingState',
 ] as const satisfies readonly TransactionCommand['type'][];

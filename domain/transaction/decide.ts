@@ -4,8 +4,10 @@ import { assertNever } from '../shared/assert.js';
 import { eventFrom } from '../shared/event-definition.js';
 import { IllegalStateError, InvalidCommandError } from '../shared/errors.js';
 import { checkNonNegativeInteger, checkText, idTokenSchema, normalizeTimestamp, sameJson, timeMs, whToString, type IdToken } from '../shared/values.js';
+import { decideChargingState } from './charging-state.js';
 import type { EndTransaction, MeterReadingInput, StartTransaction, TransactionCommand } from './commands.js';
 import {
+  authorizationBases,
   authorizationResults,
   MeterReadingRecorded,
   sampledValuesPerReadingMax,
@@ -18,7 +20,8 @@ import {
   type TransactionEvent,
   type TransactionEventData,
 } from './events.js';
-import { evolveTransaction, readingFingerprint, readingsOf, type Started, type TransactionState } from './state.js';
+import { contextOf, checkSameStation } from './message-context.js';
+import { evolveTransaction, meterStartOf, readingFingerprint, readingsOf, type Started, type TransactionState } from './state.js';
 
 /** A week of one-minute readings with room to spare; more means a station is misbehaving. */
 export const meterReadingsPerTransactionMax = 20_000;
@@ -30,6 +33,9 @@ export function decideTransaction(command: TransactionCommand, state: Transactio
       if (!authorizationResults.includes(command.result)) {
         throw new InvalidCommandError(`unknown authorization result ${String(command.result)}`, command.type);
       }
+      if (!authorizationBases.includes(command.basis)) {
+        throw new InvalidCommandError(`unknown authorization basis ${String(command.basis)}`, command.type);
+      }
       return [
         eventFrom(TransactionAuthorized, {
           stationId: checkText(command.stationId, 'stationId', 48, command.type),
@@ -37,6 +43,7 @@ export function decideTransaction(command: TransactionCommand, state: Transactio
           idToken: checkIdToken(command.idToken, command.type),
           result: command.result,
           authorizedAt: normalizeTimestamp(command.authorizedAt, 'authorizedAt', command.type),
+          basis: command.basis,
         }),
       ];
     }
@@ -49,11 +56,14 @@ export function decideTransaction(command: TransactionCommand, state: Transactio
     }
     case 'RecordMeterReading': {
       if (state.status === 'none') throw new IllegalStateError('transaction has not started', command.type);
+      checkSameStation(command.stationId, state.data.stationId, command.type);
       const reading = recordedReading(command, state, command.type);
       return reading === null ? [] : [eventFrom(MeterReadingRecorded, reading)];
     }
     case 'EndTransaction':
       return decideEnd(command, state);
+    case 'RecordChargingState':
+      return decideChargingState(command, state);
     default:
       return assertNever(command, 'transaction command');
   }
@@ -80,9 +90,10 @@ function startedData(command: StartTransaction): TransactionEventData<'Transacti
     evseId: checkPositive(command.evseId, 'evseId', command.type),
     connectorId: checkPositive(command.connectorId, 'connectorId', command.type),
     idToken: command.idToken == null ? null : checkIdToken(command.idToken, command.type),
-    meterStartWh: whToString(command.meterStartWh, 'meterStartWh', command.type),
+    meterStartWh: command.meterStartWh == null ? null : whToString(command.meterStartWh, 'meterStartWh', command.type),
     startedAt: normalizeTimestamp(command.startedAt, 'startedAt', command.type),
     reservationId: command.reservationId ?? null,
+    ...contextOf(command, command.type),
   };
 }
 
@@ -113,6 +124,7 @@ function recordedReading(
     throw new InvalidCommandError('a reading needs a register or sampled values', commandType);
   }
   const facts = { sampledAt, registerWh, sampledValues: sampledValues.data, signedData: signedData ? signedData.data : null };
+  const context = contextOf(input, commandType);
   const fingerprint = readingFingerprint(facts);
   for (const node of readingsOf(state.readings)) if (node.fingerprint === fingerprint) return null;
 
@@ -123,11 +135,12 @@ function recordedReading(
   const late =
     state.status === 'ended' || sampledAtMs < Math.max(state.latestSampledAtMs ?? state.startedAtMs, state.startedAtMs);
   const suspicious = registerWh !== null && registerOutOfOrder(state, sampledAtMs, new Decimal(registerWh));
-  return { ...facts, suspicious, late };
+  return { ...facts, suspicious, late, ...context };
 }
 
 function registerOutOfOrder(state: Exclude<TransactionState, { status: 'none' }>, atMs: number, wh: Decimal): boolean {
-  const known = [{ sampledAtMs: state.startedAtMs, registerWh: state.meterStartWh }];
+  const known: { sampledAtMs: number; registerWh: Decimal }[] = [];
+  if (state.meterStartWh !== null) known.push({ sampledAtMs: state.startedAtMs, registerWh: state.meterStartWh });
   if (state.status === 'ended') known.push({ sampledAtMs: state.endedAtMs, registerWh: state.meterStopWh });
   for (const node of readingsOf(state.readings)) if (node.register) known.push(node.register);
   return known.some(
@@ -152,6 +165,7 @@ function lastRegisterUpTo(started: Started, atMs: number): Decimal | null {
  */
 function decideEnd(command: EndTransaction, state: TransactionState): TransactionEvent[] {
   if (state.status === 'none') throw new IllegalStateError('transaction has not started', command.type);
+  checkSameStation(command.stationId, state.data.stationId, command.type);
   const endedAt = normalizeTimestamp(command.endedAt, 'endedAt', command.type);
   if (!stopReasons.includes(command.reason)) throw new InvalidCommandError(`unknown stop reason ${String(command.reason)}`, command.type);
   const stoppedBy = command.stoppedBy == null ? null : checkIdToken(command.stoppedBy, command.type);
@@ -181,12 +195,16 @@ function decideEnd(command: EndTransaction, state: TransactionState): Transactio
   if (current.status !== 'active') throw new Error('invariant violated: transaction left active while recording end data');
 
   const endedAtMs = timeMs(endedAt);
-  const meterStopWh = givenStopWh === null ? (lastRegisterUpTo(current, endedAtMs) ?? current.meterStartWh) : new Decimal(givenStopWh);
+  const meterStartWh = meterStartOf(current);
+  // No register ever known (no start, no reading, no stop): the stop stands for nothing; flagged.
+  const stopKnown = givenStopWh !== null ? new Decimal(givenStopWh) : (lastRegisterUpTo(current, endedAtMs) ?? meterStartWh);
+  const meterStopWh = stopKnown ?? new Decimal(0);
   let readingAboveStop = false;
   for (const node of readingsOf(current.readings)) {
     if (node.register && node.register.sampledAtMs <= endedAtMs && node.register.registerWh.gt(meterStopWh)) readingAboveStop = true;
   }
-  const suspicious = meterStopWh.lt(current.meterStartWh) || endedAtMs < current.startedAtMs || readingAboveStop;
+  const suspicious =
+    stopKnown === null || (meterStartWh !== null && meterStopWh.lt(meterStartWh)) || endedAtMs < current.startedAtMs || readingAboveStop;
   events.push(
     eventFrom(TransactionEnded, {
       meterStopWh: meterStopWh.toFixed(),
@@ -195,6 +213,7 @@ function decideEnd(command: EndTransaction, state: TransactionState): Transactio
       reason: command.reason,
       stoppedBy,
       suspicious,
+      ...contextOf(command, command.type),
     }),
   );
   return events;

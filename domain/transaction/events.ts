@@ -76,37 +76,96 @@ export const signedDataSchema = z.json();
 
 export const sampledValuesPerReadingMax = 100;
 
+/**
+ * Why an authorization has its result: 'token' our copy of a known token decided; 'unknownTokenPolicy'
+ * the token was unknown and the CSMS policy decided (an open site's free vend is 'Accepted' by policy,
+ * not by any token); 'offlineWhitelist' an OCPI token with whitelist ALLOWED_OFFLINE was accepted
+ * because the eMSP could not be asked.
+ */
+export const authorizationBases = ['token', 'unknownTokenPolicy', 'offlineWhitelist'] as const;
+export type AuthorizationBasis = (typeof authorizationBases)[number];
+
+const transactionAuthorizedV1 = z.object({
+  stationId: z.string().min(1).max(48),
+  evseId: z.number().int().min(1).nullable(),
+  idToken: idTokenSchema,
+  result: z.enum(authorizationResults),
+  authorizedAt: isoTimestamp,
+});
+
+const transactionAuthorizedV2 = transactionAuthorizedV1.extend({
+  /**
+   * null only for events stored at v1, which did not keep it: an unknown token accepted by policy
+   * and a known one cannot be told apart there, and guessing 'token' would be a false fact.
+   */
+  basis: z.enum(authorizationBases).nullable(),
+});
+
+/** v2 added `basis`: a required field for new events (decide always knows it), so a version, not an optional field. */
 export const TransactionAuthorized = defineEvent({
   type: 'TransactionAuthorized',
   aggregateType: transactionAggregateType,
-  schemaVersion: 1,
-  schema: z.object({
-    stationId: z.string().min(1).max(48),
-    evseId: z.number().int().min(1).nullable(),
-    idToken: idTokenSchema,
-    result: z.enum(authorizationResults),
-    authorizedAt: isoTimestamp,
-  }),
+  schemaVersion: 2,
+  schema: transactionAuthorizedV2,
+  upcasters: {
+    1: {
+      schema: transactionAuthorizedV1,
+      up: (stored: unknown): z.infer<typeof transactionAuthorizedV2> => ({ ...transactionAuthorizedV1.parse(stored), basis: null }),
+    },
+  },
+});
+
+/**
+ * Where a fact came from in the station's message, kept for audit and ordering (2.0.1
+ * TransactionEvent triggerReason, seqNo, offline). Optional: 1.6 has none, and events stored
+ * before these fields existed read as absent, so adding them needed no new version.
+ */
+export const messageContextFields = {
+  /** 2.0.1 TriggerReasonEnumType (MeterValuePeriodic, ChargingStateChanged, ...). */
+  triggerReason: z.string().min(1).max(50).optional(),
+  /** 2.0.1 TransactionEvent seqNo: the station's own order of its messages. */
+  seqNo: z.number().int().min(0).optional(),
+  /** 2.0.1 TransactionEvent offline: the station queued it while offline. */
+  offline: z.boolean().optional(),
+};
+export const messageContextSchema = z.object(messageContextFields);
+export type MessageContext = z.infer<typeof messageContextSchema>;
+
+/** Version 1: meter start always known. */
+const transactionStartedV1 = z.object({
+  /** CSMS-assigned id, the stream's id. */
+  transactionId: z.string().min(1).max(64),
+  /** The id the station uses in its messages: 2.0.1 its own transactionId, 1.6 the integer we gave it. */
+  stationTransactionId: z.string().min(1).max(64).nullable(),
+  stationId: z.string().min(1).max(48),
+  evseId: z.number().int().min(1),
+  connectorId: z.number().int().min(1),
+  /** null: 2.0.1 transactions may start before any authorization (e.g. cable plugged in). */
+  idToken: idTokenSchema.nullable(),
+  meterStartWh: nonNegativeDecimalString,
+  startedAt: isoTimestamp,
+  reservationId: z.number().int().nullable(),
+});
+
+const transactionStartedV2 = transactionStartedV1.extend({
+  /**
+   * null: the station sent no energy register with its start (2.0.1 Started may carry no meter
+   * value). The first register reading by station time then stands for the start (state.ts
+   * `meterStartOf`); counting from 0 Wh would bill the car for the meter's whole lifetime.
+   */
+  meterStartWh: nonNegativeDecimalString.nullable(),
+  ...messageContextFields,
 });
 
 export const TransactionStarted = defineEvent({
   type: 'TransactionStarted',
   aggregateType: transactionAggregateType,
-  schemaVersion: 1,
-  schema: z.object({
-    /** CSMS-assigned id, the stream's id. */
-    transactionId: z.string().min(1).max(64),
-    /** The id the station uses in its messages: 2.0.1 its own transactionId, 1.6 the integer we gave it. */
-    stationTransactionId: z.string().min(1).max(64).nullable(),
-    stationId: z.string().min(1).max(48),
-    evseId: z.number().int().min(1),
-    connectorId: z.number().int().min(1),
-    /** null: 2.0.1 transactions may start before any authorization (e.g. cable plugged in). */
-    idToken: idTokenSchema.nullable(),
-    meterStartWh: nonNegativeDecimalString,
-    startedAt: isoTimestamp,
-    reservationId: z.number().int().nullable(),
-  }),
+  schemaVersion: 2,
+  schema: transactionStartedV2,
+  upcasters: {
+    // Every v1 start had a meter start: the data is already valid v2.
+    1: { schema: transactionStartedV1, up: (stored: unknown): z.infer<typeof transactionStartedV2> => transactionStartedV1.parse(stored) },
+  },
 });
 
 const meterReadingV2 = z.object({
@@ -119,6 +178,7 @@ const meterReadingV2 = z.object({
   suspicious: z.boolean(),
   /** Sampled before a reading already recorded, or after the transaction ended (offline queue). */
   late: z.boolean(),
+  ...messageContextFields,
 });
 
 /** Version 1, as first stored: the register in kWh, no other sampled values, no late flag. */
@@ -164,8 +224,36 @@ export const TransactionEnded = defineEvent({
     endedAt: isoTimestamp,
     reason: z.enum(stopReasons),
     stoppedBy: idTokenSchema.nullable(),
-    /** meterStop below meterStart or below an earlier reading, or endedAt before startedAt. */
+    /**
+     * meterStop below meterStart or below an earlier reading, or endedAt before startedAt; or no
+     * register at all was ever known (no meter start, readings or meter stop): meterStopWh is then
+     * '0' and stands for nothing.
+     */
     suspicious: z.boolean(),
+    ...messageContextFields,
+  }),
+});
+
+/** 2.0.1 ChargingStateEnumType; 1.6 gateways derive it from the connector status during a transaction. */
+export const chargingStates = ['Charging', 'EVConnected', 'SuspendedEV', 'SuspendedEVSE', 'Idle'] as const;
+export type ChargingState = (typeof chargingStates)[number];
+
+/**
+ * The EV's charging state changed (2.0.1 transactionInfo.chargingState; 1.6 StatusNotification
+ * Charging/SuspendedEV/SuspendedEVSE/Finishing during a transaction). The periods between changes
+ * are what idle and parking-time pricing (OCPI PARKING_TIME) charge for.
+ */
+export const ChargingStateChanged = defineEvent({
+  type: 'ChargingStateChanged',
+  aggregateType: transactionAggregateType,
+  schemaVersion: 1,
+  schema: z.object({
+    state: z.enum(chargingStates),
+    /** Station time of the change. */
+    changedAt: isoTimestamp,
+    /** Changed before a change already recorded, or recorded after the transaction ended. */
+    late: z.boolean(),
+    ...messageContextFields,
   }),
 });
 
@@ -174,6 +262,7 @@ export const transactionEventDefinitions = [
   TransactionStarted,
   MeterReadingRecorded,
   TransactionEnded,
+  ChargingStateChanged,
 ] as const;
 
 export type TransactionEvent = EventOf<(typeof transactionEventDefinitions)[number]>;

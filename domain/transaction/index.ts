@@ -14,4 +14,5 @@ export const transactionDecider: Decider<TransactionCommand, TransactionState, T
 export * from './commands.js';
 export * from './events.js';
 export { decideTransaction, meterReadingsPerTransactionMax } from './decide.js';
+export { chargingStateChangesPerTransactionMax } from './charging-state.js';
 export * from './state.js';

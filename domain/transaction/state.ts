@@ -1,7 +1,7 @@
 import { Decimal } from 'decimal.js';
 import { assertNever } from '../shared/assert.js';
 import { timeMs } from '../shared/values.js';
-import type { StopReason, TransactionEvent, TransactionEventData } from './events.js';
+import type { ChargingState, StopReason, TransactionEvent, TransactionEventData } from './events.js';
 
 /** A register reading as the state keeps it, to flag late and suspicious readings. */
 export interface RegisterReading {
@@ -24,13 +24,27 @@ export function* readingsOf(list: ReadingList | null): Generator<ReadingList> {
   for (let node = list; node !== null; node = node.previous) yield node;
 }
 
+/** Recorded charging-state changes, newest arrival first (persistent, like ReadingList). */
+export interface ChargingStateList {
+  readonly state: ChargingState;
+  readonly changedAtMs: number;
+  readonly previous: ChargingStateList | null;
+}
+
 export interface Started {
   readonly data: TransactionEventData<'TransactionStarted'>;
-  readonly meterStartWh: Decimal;
+  /** As the station sent it; null when it sent none (then `meterStartOf` uses the earliest register). */
+  readonly meterStartWh: Decimal | null;
   readonly startedAtMs: number;
   readonly readings: ReadingList | null;
   /** The register reading with the highest sampledAt (ties: the later arrival). */
   readonly latestRegister: RegisterReading | null;
+  /** The register reading with the lowest sampledAt (ties: the lower register), whatever the arrival order. */
+  readonly earliestRegister: RegisterReading | null;
+  readonly chargingStates: ChargingStateList | null;
+  /** The change with the highest changedAt (ties: the later arrival). */
+  readonly latestChargingState: { readonly state: ChargingState; readonly changedAtMs: number } | null;
+  readonly chargingStateCount: number;
   /** Highest sampledAt of any reading, register or not. */
   readonly latestSampledAtMs: number | null;
   readonly readingCount: number;
@@ -48,18 +62,36 @@ export function readingFingerprint(reading: Pick<TransactionEventData<'MeterRead
   return JSON.stringify([reading.sampledAt, reading.registerWh, reading.sampledValues, reading.signedData]);
 }
 
+export function* chargingStatesOf(list: ChargingStateList | null): Generator<ChargingStateList> {
+  for (let node = list; node !== null; node = node.previous) yield node;
+}
+
+/**
+ * The register the session's energy counts from: the station's meter start, or, when it sent none,
+ * the earliest register reading by station time (so arrival order does not matter). null while no
+ * register is known: energy is then unknown, never "from 0 Wh".
+ */
+export function meterStartOf(started: Started): Decimal | null {
+  return started.meterStartWh ?? started.earliestRegister?.registerWh ?? null;
+}
+
 /**
  * Energy so far, Wh: from meter start to the register reading with the highest station time
  * (not the last to arrive: offline-queued readings come late), or to meter stop once ended.
+ * 0 while no start register is known (see `meterStartOf`).
  */
 export function energySoFarWh(state: TransactionState): Decimal {
   switch (state.status) {
     case 'none':
       return new Decimal(0);
-    case 'active':
-      return state.latestRegister ? state.latestRegister.registerWh.minus(state.meterStartWh) : new Decimal(0);
-    case 'ended':
-      return state.meterStopWh.minus(state.meterStartWh);
+    case 'active': {
+      const start = meterStartOf(state);
+      return state.latestRegister && start ? state.latestRegister.registerWh.minus(start) : new Decimal(0);
+    }
+    case 'ended': {
+      const start = meterStartOf(state);
+      return start ? state.meterStopWh.minus(start) : new Decimal(0);
+    }
     default:
       return assertNever(state, 'transaction state');
   }
@@ -69,10 +101,15 @@ function withReading(started: Started, reading: TransactionEventData<'MeterReadi
   const sampledAtMs = timeMs(reading.sampledAt);
   const register = reading.registerWh === null ? null : { sampledAtMs, registerWh: new Decimal(reading.registerWh) };
   const latest = started.latestRegister;
+  const earliest = started.earliestRegister;
+  const earlier =
+    register !== null &&
+    (!earliest || sampledAtMs < earliest.sampledAtMs || (sampledAtMs === earliest.sampledAtMs && register.registerWh.lt(earliest.registerWh)));
   return {
     ...started,
     readings: { fingerprint: readingFingerprint(reading), register, previous: started.readings },
     latestRegister: register && (!latest || sampledAtMs >= latest.sampledAtMs) ? register : latest,
+    earliestRegister: earlier ? register : earliest,
     latestSampledAtMs: Math.max(started.latestSampledAtMs ?? sampledAtMs, sampledAtMs),
     readingCount: started.readingCount + 1,
   };
@@ -86,12 +123,16 @@ export function evolveTransaction(state: TransactionState, event: TransactionEve
       return {
         status: 'active',
         data: event.data,
-        meterStartWh: new Decimal(event.data.meterStartWh),
+        meterStartWh: event.data.meterStartWh === null ? null : new Decimal(event.data.meterStartWh),
         startedAtMs: timeMs(event.data.startedAt),
         readings: null,
         latestRegister: null,
+        earliestRegister: null,
         latestSampledAtMs: null,
         readingCount: 0,
+        chargingStates: null,
+        latestChargingState: null,
+        chargingStateCount: 0,
       };
     case 'MeterReadingRecorded':
       if (state.status === 'none') return state; // decide never allows it; tolerate on replay
@@ -106,6 +147,17 @@ export function evolveTransaction(state: TransactionState, event: TransactionEve
         endedAtMs: timeMs(event.data.endedAt),
         reason: event.data.reason,
       };
+    case 'ChargingStateChanged': {
+      if (state.status === 'none') return state; // decide never allows it; tolerate on replay
+      const changedAtMs = timeMs(event.data.changedAt);
+      const latest = state.latestChargingState;
+      return {
+        ...state,
+        chargingStates: { state: event.data.state, changedAtMs, previous: state.chargingStates },
+        latestChargingState: !latest || changedAtMs >= latest.changedAtMs ? { state: event.data.state, changedAtMs } : latest,
+        chargingStateCount: state.chargingStateCount + 1,
+      };
+    }
     default:
       return assertNever(event, 'transaction event');
   }

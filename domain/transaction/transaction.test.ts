@@ -63,14 +63,23 @@ const ended = (overrides: Partial<Parameters<typeof eventFrom<'TransactionEnded'
   eventFrom(TransactionEnded, { meterStopWh: '5000', meterStopSource: 'station', endedAt: t(60), reason: 'Local', stoppedBy: null, suspicious: false, ...overrides });
 
 describe('transaction: authorize', () => {
-  const authorize = { type: 'AuthorizeTransaction', stationId: 'CP-1', idToken: token, result: 'Accepted', authorizedAt: t(0) } as const;
-  const authorized = eventFrom(TransactionAuthorized, { stationId: 'CP-1', evseId: null, idToken: token, result: 'Accepted', authorizedAt: t(0) });
+  const authorize = { type: 'AuthorizeTransaction', stationId: 'CP-1', idToken: token, result: 'Accepted', basis: 'token', authorizedAt: t(0) } as const;
+  const authorized = eventFrom(TransactionAuthorized, { stationId: 'CP-1', evseId: null, idToken: token, result: 'Accepted', authorizedAt: t(0), basis: 'token' });
   it('records the authorization and its result, before or during the transaction', () => {
     given(transactionDecider, []).when(authorize).then([authorized]);
     given(transactionDecider, [started]).when(authorize).then([authorized]);
   });
   it('refuses authorizing an ended transaction', () => {
     given(transactionDecider, [started, ended()]).when(authorize).thenThrows(IllegalStateError, /ended/);
+  });
+  it('records what decided it, so an unknown token accepted by policy is told apart from a known one', () => {
+    given(transactionDecider, [])
+      .when({ ...authorize, basis: 'unknownTokenPolicy' })
+      .then([eventFrom(TransactionAuthorized, { ...authorized.data, basis: 'unknownTokenPolicy' })]);
+    given(transactionDecider, [])
+      .when({ ...authorize, basis: 'offlineWhitelist' })
+      .then([eventFrom(TransactionAuthorized, { ...authorized.data, basis: 'offlineWhitelist' })]);
+    given(transactionDecider, []).when({ ...authorize, basis: 'hunch' as never }).thenThrows(InvalidCommandError, /basis/);
   });
   it('refuses an unknown result or an empty token', () => {
     given(transactionDecider, []).when({ ...authorize, result: 'Maybe' as never }).thenThrows(InvalidCommandError, /result/);

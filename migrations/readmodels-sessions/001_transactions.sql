@@ -11,7 +11,9 @@ CREATE TABLE transactions (
   status                  text NOT NULL CHECK (status IN ('active', 'ended')),
   started_at              timestamptz NOT NULL,
   ended_at                timestamptz,
-  meter_start_wh          numeric NOT NULL,
+  meter_start_wh          numeric,            -- null: the station sent none (2.0.1)
+  first_register_wh       numeric,            -- earliest reading: baseline when meter start is null
+  first_reading_at        timestamptz,
   latest_register_wh      numeric,
   latest_reading_at       timestamptz,
   energy_wh               numeric NOT NULL,

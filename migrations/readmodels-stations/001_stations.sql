@@ -10,6 +10,7 @@ CREATE TABLE stations (
   registered        boolean NOT NULL DEFAULT false,
   boot_status       text,
   security_profile  integer,
+  password_hash     text,      -- scrypt hash, never the password
   online            boolean NOT NULL DEFAULT false,
   connection_id     text,
   status            text,

@@ -1,10 +1,13 @@
+import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { waitUntilVisible } from '../../adapters/event-store/visibility.js';
 import { openPostgresEventStore } from '../../adapters/event-store/postgres.js';
 import type { EventStore } from '../../adapters/event-store/port.js';
 import { execute, queryBuilder } from '../../adapters/sql/kysely.js';
 import type { SqlDatabase } from '../../adapters/sql/port.js';
 import { history } from '../../projections/fixtures.js';
 import {
+  allProjections,
   liveSchemaName,
   migrateProjections,
   projectionStatus,
@@ -31,6 +34,16 @@ function readModelContent(name: string, open: () => Promise<{ db: SqlDatabase; d
       await store.append('transaction-acme-LIVE', [
         ...[...history({ ...options, stations: 1, transactionsPerStation: 1, readingsPerTransaction: 1, tokens: 0 })][1]!.events.slice(0, 2),
       ].map((e) => (e.type === 'TransactionStarted' ? { ...e, data: { ...e.data, transactionId: 'LIVE' } } : e)), 'no_stream');
+      // A 2.0.1 session whose Started carried no energy register, with an offline reading that
+      // arrives late: the earliest reading by station time is the baseline, never 0 Wh.
+      const [started, reading] = [...history({ ...options, stations: 1, transactionsPerStation: 1, readingsPerTransaction: 1, tokens: 0 })][1]!.events;
+      const readingAt = Date.parse(String(reading!.data.sampledAt));
+      const noStart = await store.append('transaction-acme-NOSTART', [
+        { ...started!, eventId: randomUUID(), schemaVersion: 2, data: { ...started!.data, transactionId: 'NOSTART', meterStartWh: null } },
+        { ...reading!, eventId: randomUUID(), data: { ...reading!.data, registerWh: '5250', sampledAt: new Date(readingAt + 60_000).toISOString() } },
+        { ...reading!, eventId: randomUUID(), data: { ...reading!.data, registerWh: '5000', sampledAt: new Date(readingAt).toISOString(), late: true } },
+      ], 'no_stream');
+      await waitUntilVisible(store, noStart.position);
       await migrateProjections({ eventStore: store, db });
       const runners = startProjectionRunners({ eventStore: store, db }, { batchSize: 7 });
       await runners.idle();
@@ -57,12 +70,14 @@ function readModelContent(name: string, open: () => Promise<{ db: SqlDatabase; d
     it('projects sessions with exact energy from readings and the end', async () => {
       const q = queryBuilder<SessionsReadModel>().withSchema(liveSchemaName('sessions'));
       const { rows } = await execute(db, q.selectFrom('transactions').selectAll().orderBy('transaction_id'));
-      expect(rows).toHaveLength(7);
+      expect(rows).toHaveLength(8);
       const ended = rows.find((r) => r.transaction_id === 'CP-000000-T1')!;
       // meter start 1000 Wh; 4 readings of +250.5; stop = last register + 100.
       expect(ended).toMatchObject({ status: 'ended', meter_start_wh: '1000', latest_register_wh: '2102.0', energy_wh: '1102', readings: 4, stop_reason: 'EVDisconnected', id_token: 'TOKEN0' });
       const live = rows.find((r) => r.transaction_id === 'LIVE')!;
       expect(live).toMatchObject({ status: 'active', meter_start_wh: '0', latest_register_wh: '250.5', energy_wh: '250.5', readings: 1, ended_at: null });
+      const noStart = rows.find((r) => r.transaction_id === 'NOSTART')!;
+      expect(noStart).toMatchObject({ status: 'active', meter_start_wh: null, first_register_wh: '5000', latest_register_wh: '5250', energy_wh: '250', readings: 2 });
     });
 
     it('projects tokens, blocked ones as blocked', async () => {
@@ -78,11 +93,9 @@ function readModelContent(name: string, open: () => Promise<{ db: SqlDatabase; d
 
     it('reports every projection caught up, not stale, lease released', async () => {
       const statuses = await projectionStatus({ eventStore: store, db });
-      expect(statuses.map((s) => [s.name, s.lagEvents, s.stale, s.leaseOwner])).toEqual([
-        ['stations', 0, false, null],
-        ['sessions', 0, false, null],
-        ['tokens', 0, false, null],
-      ]);
+      expect(statuses.map((s) => s.name)).toEqual(allProjections().map((p) => p.name));
+      expect(statuses.map((s) => s.name).slice(0, 3)).toEqual(['stations', 'sessions', 'tokens']);
+      for (const status of statuses) expect([status.name, status.lagEvents, status.stale, status.leaseOwner]).toEqual([status.name, 0, false, null]);
       expect(statuses[0]!.checkpoint).toBe(statuses[0]!.headPosition);
     });
   });

@@ -33,11 +33,16 @@ describe('HTTP server (embedded database)', () => {
     for (const projection of body.projections) expect(projection).toHaveProperty('lagEvents');
   });
 
-  it('has a place for each later surface, answering 501 until it is built', async () => {
-    for (const url of ['/ocpp/CP-1', '/ocpi/versions', '/graphql', '/api/stations']) {
+  it('has a place for each surface not built yet, answering 501', async () => {
+    for (const url of ['/ocpi/versions', '/graphql']) {
       const response = await app.inject({ method: 'GET', url });
       expect(response.statusCode, url).toBe(501);
     }
+  });
+
+  it('serves OCPP only as a WebSocket upgrade: a plain GET gets 426', async () => {
+    const response = await app.inject({ method: 'GET', url: '/ocpp/CP-1' });
+    expect(response.statusCode).toBe(426);
   });
 
   it(`refuses a request body over httpBodyBytesMax (${httpBodyBytesMax} bytes) with 413`, async () => {

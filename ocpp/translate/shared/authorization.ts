@@ -3,13 +3,14 @@ import { upcast } from '../../../domain/events.js';
 import { streamName } from '../../../domain/shared/event.js';
 import type { IdToken } from '../../../domain/shared/values.js';
 import {
+  acceptedByOfflineWhitelist,
   authorizationStatus,
   tokenDecider,
   type TokenEvent,
   type TokenFacts,
   type TokenState,
 } from '../../../domain/token/index.js';
-import type { AuthorizationResult } from '../../../domain/transaction/events.js';
+import type { AuthorizationBasis, AuthorizationResult } from '../../../domain/transaction/events.js';
 import { invariant } from '../../../domain/shared/assert.js';
 import type { Translation } from './context.js';
 
@@ -20,7 +21,7 @@ import type { Translation } from './context.js';
  * There is no "accept as pending": neither 1.6 AuthorizationStatus nor 2.0.1 AuthorizationStatusEnumType
  * has a pending value, and a station caches what we answer, so "accepted, to be checked later" can only
  * be 'accept' plus an after-the-fact check of the recorded TransactionAuthorized events.
- * Either way a TransactionAuthorized event records the decision.
+ * Either way a TransactionAuthorized event records the decision, with basis 'unknownTokenPolicy'.
  */
 export type UnknownTokenPolicy = 'reject' | 'accept';
 
@@ -53,6 +54,8 @@ export function eventStoreTokenLookup(eventStore: EventStore): TokenLookup {
 export interface AuthorizationDecision {
   /** In the domain's (2.0.1) vocabulary; 1.6 answers map it with `ocpp16AuthorizationStatus`. */
   readonly result: AuthorizationResult;
+  /** What decided it, recorded on TransactionAuthorized. */
+  readonly basis: AuthorizationBasis;
   /** The token's facts when known (expiry and group for the answer's cache hints). */
   readonly facts: TokenFacts | null;
 }
@@ -63,12 +66,14 @@ export async function decideAuthorization(translation: Translation, idToken: IdT
   const state = await lookup(translation.tenantId, idToken);
   if (state.status === 'none') {
     const policy = translation.deps.unknownTokenPolicy ?? 'reject';
-    return { result: policy === 'accept' ? 'Accepted' : 'Unknown', facts: null };
+    return { result: policy === 'accept' ? 'Accepted' : 'Unknown', basis: 'unknownTokenPolicy', facts: null };
   }
   // No OCPI real-time authorization yet: treat the eMSP as unreachable, so our copy answers
   // (ALLOWED_OFFLINE accepted, NEVER refused) rather than an endless "ask the eMSP".
-  const status = authorizationStatus(state, at, { realtimeUnavailable: true });
-  return { result: status, facts: state.facts };
+  const context = { realtimeUnavailable: true };
+  const status = authorizationStatus(state, at, context);
+  const basis = acceptedByOfflineWhitelist(state, at, context) ? 'offlineWhitelist' : 'token';
+  return { result: status, basis, facts: state.facts };
 }
 
 /** OCPP 1.6 AuthorizationStatus has no Unknown/NoCredit/NotAt...: they are all "not allowed": Invalid. */

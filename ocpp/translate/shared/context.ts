@@ -7,6 +7,7 @@ import type { CommandResult } from '../../../commands/envelope.js';
 import type { RegistrationPolicy } from '../../../domain/station/commands.js';
 import type { OcppVersion as DomainOcppVersion } from '../../../domain/shared/values.js';
 import type { CallContext, OcppVersion } from '../../types.js';
+import type { ActiveTransactions } from './active-transactions.js';
 import type { TokenLookup, UnknownTokenPolicy } from './authorization.js';
 import type { DataTransferHandler } from './data-transfer.js';
 import type { TransactionIdAllocator } from '../../transaction-ids.js';
@@ -52,6 +53,8 @@ export interface TranslatorDeps {
   readonly signCertificate?: (request: { tenantId: string; stationId: string; csr: string; certificateType: string | null }) => Promise<boolean>;
   /** Every CALL from a station: the place for last-seen/presence (not an event per heartbeat). */
   readonly onStationSeen?: (tenantId: string, stationId: string, at: Date) => void;
+  /** 1.6: the transaction running on a connector (default: this process's memory, see active-transactions.ts). */
+  readonly activeTransactions?: ActiveTransactions;
   /** Messages answered but not recorded, because the domain has no command for them (yet). */
   readonly onUnrecorded?: (message: UnrecordedMessage) => void;
 }

@@ -22,6 +22,7 @@ export async function authorizeAndRecord(
         evseId: options.evseId ?? null,
         idToken: options.idToken,
         result: decision.result,
+        basis: decision.basis,
         authorizedAt: options.at,
       },
       options.aggregateId,
@@ -29,7 +30,8 @@ export async function authorizeAndRecord(
       options.at,
     );
     const recorded = eventData<TransactionEventData<'TransactionAuthorized'>>(result, 'TransactionAuthorized');
-    return recorded ? { ...decision, result: recorded.result } : decision;
+    // v1 events (before the basis was kept) read as basis null: keep today's decision's then.
+    return recorded ? { ...decision, result: recorded.result, basis: recorded.basis ?? decision.basis } : decision;
   } catch (error) {
     // The transaction has ended (a stop arriving with its token, a late retry): the answer still
     // matters to the station's cache, the record does not belong to an ended session.

@@ -2,8 +2,9 @@ import type { ConnectorStatus } from '../../../domain/station/events.js';
 import { OcppCallError } from '../../errors.js';
 import type { Translation } from '../shared/context.js';
 import { answerDataTransfer } from '../shared/data-transfer.js';
+import { recordReport } from '../shared/reports.js';
 import { recordBoot, recordStatus } from '../shared/station.js';
-import { authorize16, meterValues16, startTransaction16, stopTransaction16 } from './transactions.js';
+import { authorize16, chargingStateFromStatus16, meterValues16, startTransaction16, stopTransaction16 } from './transactions.js';
 
 /* eslint-disable @typescript-eslint/no-explicit-any -- payloads are schema-validated by the gateway */
 type Payload = any;
@@ -40,6 +41,7 @@ export async function translate16(translation: Translation): Promise<unknown> {
         vendorErrorCode: payload.vendorErrorCode,
         statusAt: payload.timestamp,
       });
+      await chargingStateFromStatus16(translation, payload);
       return {};
     case 'Authorize':
       return authorize16(translation, payload);
@@ -51,14 +53,22 @@ export async function translate16(translation: Translation): Promise<unknown> {
       return stopTransaction16(translation, payload);
     case 'DataTransfer':
       return answerDataTransfer(translation, { vendorId: payload.vendorId, messageId: payload.messageId ?? null, data: payload.data ?? null });
-    case 'DiagnosticsStatusNotification':
+    // Firmware, diagnostics/log and security notifications carry no time but the security event's:
+    // the report's time is ours. The confirmations are empty (1.6 §6.x; security whitepaper).
     case 'FirmwareStatusNotification':
     case 'SignedFirmwareStatusNotification':
+      await recordReport(translation, { type: 'ReportFirmwareStatus', status: payload.status, requestId: payload.requestId ?? null, reportedAt: translation.nowIso() });
+      return {};
+    case 'DiagnosticsStatusNotification':
     case 'LogStatusNotification':
+      await recordReport(translation, { type: 'ReportLogUploadStatus', status: payload.status, requestId: payload.requestId ?? null, reportedAt: translation.nowIso() });
+      return {};
     case 'SecurityEventNotification':
-      // Acknowledged with the empty confirmation the spec defines; the station aggregate has no
-      // firmware/diagnostics/log jobs or security events yet (see the report: domain additions).
-      translation.unrecorded(`${translation.action}: no domain event yet`);
+      await recordReport(
+        translation,
+        { type: 'ReportSecurityEvent', eventType: payload.type, eventAt: payload.timestamp, techInfo: payload.techInfo ?? null },
+        payload.timestamp,
+      );
       return {};
     case 'SignCertificate': {
       const sign = translation.deps.signCertificate;

@@ -1,10 +1,10 @@
 import { Decimal } from 'decimal.js';
 import type { IdToken } from '../../../domain/shared/values.js';
-import type { StopReason } from '../../../domain/transaction/events.js';
+import type { ChargingState, StopReason } from '../../../domain/transaction/events.js';
 import { decideAuthorization, ocpp16IdTagInfo } from '../shared/authorization.js';
 import type { Translation } from '../shared/context.js';
 import { readingsFrom16, type Ocpp16MeterValue } from '../shared/meter-values.js';
-import { loadTransaction, stationOf } from '../shared/transaction-lookup.js';
+import { recordStationMeterValues } from '../shared/reports.js';
 import { authorizeAndRecord, recordOrReport } from '../shared/transactions.js';
 
 /** OCPP 1.6 has no token types: an idTag is recorded as ISO14443 (domain/shared/values.ts). */
@@ -64,17 +64,8 @@ export async function startTransaction16(translation: Translation, payload: Star
     translation.commandId('start', { contentOnly: true }),
     payload.timestamp,
   );
+  translation.deps.activeTransactions?.started(translation.tenantId, translation.stationId, payload.connectorId, aggregateId);
   return { transactionId, idTagInfo: ocpp16IdTagInfo(decision) };
-}
-
-/** The transaction the station names, if it exists and is this station's; else reported, null. */
-async function stationTransaction(translation: Translation, transactionId: number): Promise<string | null> {
-  const aggregateId = String(transactionId);
-  const state = await loadTransaction(translation.deps.eventStore, translation.tenantId, aggregateId);
-  const owner = stationOf(state);
-  if (owner === translation.stationId) return aggregateId;
-  translation.unrecorded(owner === null ? `unknown transaction ${transactionId}` : `transaction ${transactionId} belongs to another station`);
-  return null;
 }
 
 interface MeterValues16 {
@@ -85,21 +76,26 @@ interface MeterValues16 {
 
 /** 1.6 MeterValues (§4.7): each meter value of a transaction becomes a reading; MeterValues.conf is empty. */
 export async function meterValues16(translation: Translation, payload: MeterValues16): Promise<unknown> {
+  const readings = readingsFrom16(payload.meterValue);
   if (payload.transactionId === undefined) {
-    translation.unrecorded('meter values outside a transaction: the domain has no station-level readings');
+    // Connector 0 is the station's main meter; connector n is EVSE n.
+    await recordStationMeterValues(translation, payload.connectorId, readings);
     return {};
   }
-  const aggregateId = await stationTransaction(translation, payload.transactionId);
-  if (aggregateId === null) return {};
-  const readings = readingsFrom16(payload.meterValue);
+  // The decider refuses an unknown transaction or another station's (stationId): reported, not retried.
+  const aggregateId = String(payload.transactionId);
   for (const [index, reading] of readings.entries()) {
-    await recordOrReport(translation, `reading ${index}`, () =>
-      translation.send({ type: 'RecordMeterReading', ...reading }, aggregateId, translation.commandId(`reading-${index}`), reading.sampledAt),
+    await recordOrReport(translation, `reading ${index} of transaction ${aggregateId}`, () =>
+      translation.send(
+        { type: 'RecordMeterReading', stationId: translation.stationId, ...reading },
+        aggregateId,
+        translation.commandId(`reading-${index}`),
+        reading.sampledAt,
+      ),
     );
   }
   return {};
 }
-
 interface StopTransaction16 {
   idTag?: string;
   meterStop: number;
@@ -114,24 +110,56 @@ interface StopTransaction16 {
  * idTagInfo (for the station's cache) only when an idTag was sent. No reason means Local (§7.45).
  */
 export async function stopTransaction16(translation: Translation, payload: StopTransaction16): Promise<unknown> {
-  const aggregateId = await stationTransaction(translation, payload.transactionId);
-  if (aggregateId !== null) {
-    await recordOrReport(translation, 'stop', () =>
-      translation.send(
-        {
-          type: 'EndTransaction',
-          meterStopWh: new Decimal(payload.meterStop),
-          endedAt: payload.timestamp,
-          reason: payload.reason ?? 'Local',
-          stoppedBy: payload.idTag === undefined ? null : idTag(payload.idTag),
-          transactionData: readingsFrom16(payload.transactionData),
-        },
-        aggregateId,
-        translation.commandId('end', { contentOnly: true }),
-        payload.timestamp,
-      ),
-    );
-  }
+  // The decider refuses an unknown transaction or another station's (stationId): reported, answered.
+  const aggregateId = String(payload.transactionId);
+  await recordOrReport(translation, `stop of transaction ${aggregateId}`, () =>
+    translation.send(
+      {
+        type: 'EndTransaction',
+        stationId: translation.stationId,
+        meterStopWh: new Decimal(payload.meterStop),
+        endedAt: payload.timestamp,
+        reason: payload.reason ?? 'Local',
+        stoppedBy: payload.idTag === undefined ? null : idTag(payload.idTag),
+        transactionData: readingsFrom16(payload.transactionData),
+      },
+      aggregateId,
+      translation.commandId('end', { contentOnly: true }),
+      payload.timestamp,
+    ),
+  );
+  translation.deps.activeTransactions?.ended(translation.tenantId, translation.stationId, aggregateId);
   if (payload.idTag === undefined) return {};
   return { idTagInfo: ocpp16IdTagInfo(await decideAuthorization(translation, idTag(payload.idTag), payload.timestamp)) };
+}
+
+/**
+ * 1.6 has no charging state of its own: the connector status during a transaction is it (§7.7).
+ * Finishing means the session stopped charging but the EV is still plugged in: parking time.
+ */
+const chargingStateOfStatus16: Readonly<Record<string, ChargingState>> = {
+  Charging: 'Charging',
+  SuspendedEV: 'SuspendedEV',
+  SuspendedEVSE: 'SuspendedEVSE',
+  Finishing: 'EVConnected',
+};
+
+/** A StatusNotification of a connector with a running transaction, as that transaction's charging state. */
+export async function chargingStateFromStatus16(translation: Translation, payload: { connectorId: number; status: string; timestamp?: string }): Promise<void> {
+  const state = chargingStateOfStatus16[payload.status];
+  if (state === undefined || payload.connectorId === 0) return;
+  const aggregateId = translation.deps.activeTransactions?.on(translation.tenantId, translation.stationId, payload.connectorId);
+  if (aggregateId === undefined) {
+    translation.unrecorded(`charging state ${state}: no running transaction known on connector ${payload.connectorId}`);
+    return;
+  }
+  const changedAt = payload.timestamp ?? translation.nowIso();
+  await recordOrReport(translation, `charging state of transaction ${aggregateId}`, () =>
+    translation.send(
+      { type: 'RecordChargingState', stationId: translation.stationId, state, changedAt },
+      aggregateId,
+      translation.commandId('charging-state'),
+      changedAt,
+    ),
+  );
 }

@@ -73,7 +73,7 @@ describe('OCPP 1.6 translation: station messages', () => {
       {
         type: 'TransactionAuthorized',
         streamId: expect.stringMatching(/^transaction-t1-/),
-        data: { stationId: 'CP-1', evseId: null, idToken: { idToken: 'TAG1', type: 'ISO14443' }, result: 'Accepted', authorizedAt: '2025-06-01T12:00:00.000Z' },
+        data: { stationId: 'CP-1', evseId: null, idToken: { idToken: 'TAG1', type: 'ISO14443' }, result: 'Accepted', authorizedAt: '2025-06-01T12:00:00.000Z', basis: 'token' },
       },
     ]);
     // Blocked since, but the repeated CALL gets the answer it got then, and nothing is appended.
@@ -86,10 +86,11 @@ describe('OCPP 1.6 translation: station messages', () => {
   it('Authorize: an unknown token follows the policy (reject: Invalid, recorded Unknown; accept: Accepted)', async () => {
     const rejecting = csmsUnderTest('ocpp1.6');
     expect(await rejecting.call('Authorize', { idTag: 'NOBODY' })).toEqual({ idTagInfo: { status: 'Invalid' } });
-    expect((await rejecting.newEvents())[0]?.data.result).toBe('Unknown');
+    expect((await rejecting.newEvents())[0]?.data).toMatchObject({ result: 'Unknown', basis: 'unknownTokenPolicy' });
     const accepting = csmsUnderTest('ocpp1.6', { unknownTokenPolicy: 'accept' });
     expect(await accepting.call('Authorize', { idTag: 'NOBODY' })).toEqual({ idTagInfo: { status: 'Accepted' } });
-    expect((await accepting.newEvents())[0]?.data.result).toBe('Accepted');
+    // Accepted by policy, not by a token: told apart from a known token's acceptance.
+    expect((await accepting.newEvents())[0]?.data).toMatchObject({ result: 'Accepted', basis: 'unknownTokenPolicy' });
   });
 
   it('StartTransaction assigns an integer id; a retry under the same or a new message id gets the same id and appends nothing', async () => {
@@ -163,20 +164,57 @@ describe('OCPP 1.6 translation: station messages', () => {
     expect(await csms.newEvents()).toEqual([]);
   });
 
-  it('MeterValues for no, an unknown or another station\'s transaction are answered and reported, not recorded', async () => {
+  it('MeterValues outside a transaction are recorded on the station: connector 0 the main meter, n EVSE n', async () => {
+    const csms = csmsUnderTest('ocpp1.6');
+    const meterValue = [{ timestamp: at(6), sampledValue: [energy('123456'), { value: '230', measurand: 'Voltage', unit: 'V' }] }];
+    expect(await csms.call('MeterValues', { connectorId: 0, meterValue }, { messageId: 'mv0' })).toEqual({});
+    expect(await csms.newEvents()).toEqual([
+      {
+        type: 'StationMeterReadingRecorded',
+        streamId: 'station-t1-CP-1',
+        data: expect.objectContaining({ evseId: 0, sampledAt: at(6), registerWh: '123456', sampledValues: [expect.anything(), expect.objectContaining({ measurand: 'Voltage' })] }),
+      },
+    ]);
+    // A retry under a new message id (after a reconnect) appends nothing.
+    await csms.call('MeterValues', { connectorId: 0, meterValue }, { messageId: 'mv0-again' });
+    expect(await csms.newEvents()).toEqual([]);
+  });
+
+  it("MeterValues and StopTransaction for an unknown or another station's transaction are answered and reported, not recorded", async () => {
     const csms = csmsUnderTest('ocpp1.6');
     await csms.call('StartTransaction', { connectorId: 1, idTag: 'T', meterStart: 0, timestamp: at(5) }, { stationId: 'CP-2' });
     await csms.newEvents();
     const meterValue = [{ timestamp: at(6), sampledValue: [energy('10')] }];
-    expect(await csms.call('MeterValues', { connectorId: 1, meterValue })).toEqual({});
     expect(await csms.call('MeterValues', { connectorId: 1, transactionId: 99, meterValue })).toEqual({});
     expect(await csms.call('MeterValues', { connectorId: 1, transactionId: 1, meterValue })).toEqual({});
+    expect(await csms.call('StopTransaction', { meterStop: 10, timestamp: at(7), transactionId: 1 })).toEqual({});
     expect(await csms.newEvents()).toEqual([]);
     expect(csms.unrecorded.map((u) => u.why)).toEqual([
-      expect.stringMatching(/outside a transaction/),
-      'unknown transaction 99',
-      'transaction 1 belongs to another station',
+      expect.stringMatching(/transaction 99 refused: .*has not started/),
+      expect.stringMatching(/transaction 1 refused: .*belongs to another station/),
+      expect.stringMatching(/stop of transaction 1 refused: .*belongs to another station/),
     ]);
+  });
+
+  it('StatusNotification during a transaction records its charging state; Finishing is EVConnected (parking)', async () => {
+    const csms = csmsUnderTest('ocpp1.6');
+    const { transactionId } = await csms.call('StartTransaction', { connectorId: 2, idTag: 'T', meterStart: 0, timestamp: at(5) });
+    await csms.newEvents();
+    const status = (value: string, minute: number) => csms.call('StatusNotification', { connectorId: 2, errorCode: 'NoError', status: value, timestamp: at(minute) });
+    await status('Charging', 6);
+    await status('SuspendedEV', 20);
+    await status('Finishing', 30);
+    const states = (await csms.newEvents()).filter((e) => e.type === 'ChargingStateChanged');
+    expect(states).toEqual([
+      { type: 'ChargingStateChanged', streamId: `transaction-t1-${transactionId}`, data: { state: 'Charging', changedAt: at(6), late: false } },
+      { type: 'ChargingStateChanged', streamId: `transaction-t1-${transactionId}`, data: { state: 'SuspendedEV', changedAt: at(20), late: false } },
+      { type: 'ChargingStateChanged', streamId: `transaction-t1-${transactionId}`, data: { state: 'EVConnected', changedAt: at(30), late: false } },
+    ]);
+    // After the stop the connector has no transaction: nothing to record, and no CALLERROR.
+    await csms.call('StopTransaction', { meterStop: 10, timestamp: at(31), transactionId });
+    await status('Charging', 40);
+    expect((await csms.newEvents()).map((e) => e.type)).toEqual(['TransactionEnded', 'ConnectorStatusChanged']);
+    expect(csms.unrecorded.at(-1)?.why).toMatch(/no running transaction known on connector 2/);
   });
 
   it('StopTransaction ends with transactionData, reason and idTag; a repeat appends nothing and answers the same', async () => {
@@ -225,15 +263,22 @@ describe('OCPP 1.6 translation: station messages', () => {
     expect(await csms.call('DataTransfer', { vendorId: 'ACME', messageId: 'x', data: 'hi' })).toEqual({ status: 'Accepted', data: 'echo hi' });
   });
 
-  it('status notifications of firmware, diagnostics and the security extension are acknowledged and reported', async () => {
+  it('firmware, diagnostics, log and security notifications are recorded on the station', async () => {
     const csms = csmsUnderTest('ocpp1.6');
     expect(await csms.call('FirmwareStatusNotification', { status: 'Installed' })).toEqual({});
     expect(await csms.call('DiagnosticsStatusNotification', { status: 'Uploaded' })).toEqual({});
-    expect(await csms.call('SignedFirmwareStatusNotification', { status: 'Installed', requestId: 1 })).toEqual({});
+    expect(await csms.call('SignedFirmwareStatusNotification', { status: 'InvalidSignature', requestId: 1 })).toEqual({});
     expect(await csms.call('LogStatusNotification', { status: 'Uploaded', requestId: 2 })).toEqual({});
-    expect(await csms.call('SecurityEventNotification', { type: 'TamperDetectionActivated', timestamp: at(1) })).toEqual({});
-    expect(await csms.newEvents()).toEqual([]);
-    expect(csms.unrecorded).toHaveLength(5);
+    expect(await csms.call('SecurityEventNotification', { type: 'TamperDetectionActivated', timestamp: at(1), techInfo: 'lid open' })).toEqual({});
+    const now = '2025-06-01T12:00:00.000Z';
+    expect((await csms.newEvents()).map((e) => [e.type, e.streamId, e.data])).toEqual([
+      ['FirmwareStatusReported', 'station-t1-CP-1', { status: 'Installed', requestId: null, reportedAt: now }],
+      ['LogUploadStatusReported', 'station-t1-CP-1', { status: 'Uploaded', requestId: null, reportedAt: now }],
+      ['FirmwareStatusReported', 'station-t1-CP-1', { status: 'InvalidSignature', requestId: 1, reportedAt: now }],
+      ['LogUploadStatusReported', 'station-t1-CP-1', { status: 'Uploaded', requestId: 2, reportedAt: now }],
+      ['SecurityEventReported', 'station-t1-CP-1', { eventType: 'TamperDetectionActivated', eventAt: at(1), techInfo: 'lid open' }],
+    ]);
+    expect(csms.unrecorded).toEqual([]);
   });
 
   it('SignCertificate: Rejected without a CA, Accepted when the CA hook takes the CSR', async () => {
@@ -296,6 +341,7 @@ describe('OCPP 1.6 translation: a full session', () => {
       'transaction:TransactionAuthorized',
       'transaction:TransactionStarted',
       'station:ConnectorStatusChanged',
+      'transaction:ChargingStateChanged',
       'transaction:MeterReadingRecorded',
       'transaction:MeterReadingRecorded',
       'transaction:TransactionEnded',

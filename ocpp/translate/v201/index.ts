@@ -3,9 +3,11 @@ import { OcppCallError } from '../../errors.js';
 import { ocpp201IdTokenInfo } from '../shared/authorization.js';
 import type { Translation } from '../shared/context.js';
 import { answerDataTransfer } from '../shared/data-transfer.js';
+import { readingsFrom201 } from '../shared/meter-values.js';
+import { recordReport, recordStationMeterValues } from '../shared/reports.js';
 import { recordBoot, recordStatus } from '../shared/station.js';
 import { authorizeAndRecord } from '../shared/transactions.js';
-import { notifyReport201 } from './report.js';
+import { notifyEvent201, notifyReport201 } from './report.js';
 import { transactionEvent201, usableIdToken } from './transaction-event.js';
 
 /* eslint-disable @typescript-eslint/no-explicit-any -- payloads are schema-validated by the gateway */
@@ -13,14 +15,7 @@ type Payload = any;
 
 /** Messages acknowledged with the empty response their schema defines, recording nothing yet. */
 const acknowledgedOnly = new Set([
-  'NotifyEvent',
   'NotifyMonitoringReport',
-  'FirmwareStatusNotification',
-  'LogStatusNotification',
-  'SecurityEventNotification',
-  'ReservationStatusUpdate',
-  'NotifyChargingLimit',
-  'ClearedChargingLimit',
   'ReportChargingProfiles',
   'NotifyCustomerInformation',
   'NotifyDisplayMessages',
@@ -66,8 +61,52 @@ export async function translate201(translation: Translation): Promise<unknown> {
     case 'TransactionEvent':
       return transactionEvent201(translation, payload);
     case 'MeterValues':
-      translation.unrecorded('meter values outside a transaction: the domain has no station-level readings');
+      // Outside any transaction (J01): evseId 0 is the station's main meter.
+      await recordStationMeterValues(translation, payload.evseId, readingsFrom201(payload.meterValue));
       return {};
+    case 'FirmwareStatusNotification':
+      await recordReport(translation, { type: 'ReportFirmwareStatus', status: payload.status, requestId: payload.requestId ?? null, reportedAt: translation.nowIso() });
+      return {};
+    case 'LogStatusNotification':
+      await recordReport(translation, { type: 'ReportLogUploadStatus', status: payload.status, requestId: payload.requestId ?? null, reportedAt: translation.nowIso() });
+      return {};
+    case 'SecurityEventNotification':
+      await recordReport(
+        translation,
+        { type: 'ReportSecurityEvent', eventType: payload.type, eventAt: payload.timestamp, techInfo: payload.techInfo ?? null },
+        payload.timestamp,
+      );
+      return {};
+    case 'ReservationStatusUpdate':
+      await recordReport(translation, {
+        type: 'ReportReservationStatus',
+        reservationId: payload.reservationId,
+        status: payload.reservationUpdateStatus,
+        reportedAt: translation.nowIso(),
+      });
+      return {};
+    case 'NotifyChargingLimit':
+      await recordReport(translation, {
+        type: 'ReportChargingLimit',
+        evseId: payload.evseId ?? null,
+        chargingLimitSource: payload.chargingLimit.chargingLimitSource,
+        isGridCritical: payload.chargingLimit.isGridCritical ?? null,
+        cleared: false,
+        chargingScheduleCount: payload.chargingSchedule?.length ?? 0,
+        reportedAt: translation.nowIso(),
+      });
+      return {};
+    case 'ClearedChargingLimit':
+      await recordReport(translation, {
+        type: 'ReportChargingLimit',
+        evseId: payload.evseId ?? null,
+        chargingLimitSource: payload.chargingLimitSource,
+        cleared: true,
+        reportedAt: translation.nowIso(),
+      });
+      return {};
+    case 'NotifyEvent':
+      return notifyEvent201(translation, payload);
     case 'NotifyReport':
       return notifyReport201(translation, payload);
     case 'DataTransfer':

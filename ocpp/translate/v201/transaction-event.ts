@@ -1,7 +1,6 @@
-import { Decimal } from 'decimal.js';
 import { v5 as uuidv5 } from 'uuid';
 import type { IdToken } from '../../../domain/shared/values.js';
-import { stopReasons, type StopReason } from '../../../domain/transaction/events.js';
+import { chargingStates, stopReasons, type ChargingState, type MessageContext, type StopReason } from '../../../domain/transaction/events.js';
 import { OcppCallError } from '../../errors.js';
 import { ocpp201IdTokenInfo, type AuthorizationDecision } from '../shared/authorization.js';
 import type { Translation } from '../shared/context.js';
@@ -62,7 +61,10 @@ export async function transactionEvent201(translation: Translation, payload: Tra
   const aggregateId = transactionAggregateId201(translation.stationId, stationTransactionId);
   const token = usableIdToken(payload.idToken);
   const id = (part: string) => translation.commandId(part, { contentOnly: true });
-  const readings = readingsFrom201(payload.meterValue);
+  // Kept on every fact this message records: the station's own order and why it sent it.
+  const context: MessageContext = { triggerReason: payload.triggerReason, seqNo: payload.seqNo, ...(payload.offline === undefined ? {} : { offline: payload.offline }) };
+  const readings = readingsFrom201(payload.meterValue).map((reading) => ({ ...reading, ...context }));
+  const stationId = translation.stationId;
 
   let decision: AuthorizationDecision | null = null;
   if (token) {
@@ -78,8 +80,9 @@ export async function transactionEvent201(translation: Translation, payload: Tra
   if (payload.eventType === 'Started') {
     // E01.FR.? : the first TransactionEvent of a transaction names its EVSE.
     if (!payload.evse) throw new OcppCallError('OccurrenceConstraintViolation', 'evse is required in TransactionEvent Started');
+    // None at all: the meter start stays unknown and the first register reading stands for it
+    // (domain/transaction/state.ts meterStartOf), never 0 Wh.
     const meterStartWh = registerWithContext201(payload.meterValue, 'Transaction.Begin') ?? readings.find((r) => r.registerWh)?.registerWh ?? null;
-    if (meterStartWh === null) translation.unrecorded('Started carried no energy register: meter start recorded as 0 Wh');
     await translation.send(
       {
         type: 'StartTransaction',
@@ -89,13 +92,27 @@ export async function transactionEvent201(translation: Translation, payload: Tra
         evseId: payload.evse.id,
         connectorId: payload.evse.connectorId ?? 1,
         idToken: token,
-        meterStartWh: meterStartWh ?? new Decimal(0),
+        meterStartWh,
         startedAt: payload.timestamp,
         reservationId: payload.reservationId ?? null,
+        ...context,
       },
       aggregateId,
       id('start'),
       payload.timestamp,
+    );
+  }
+
+  // Before the end, so a state changed with the Ended message is not recorded as after it.
+  const chargingState = payload.transactionInfo.chargingState;
+  if (chargingState !== undefined && (chargingStates as readonly string[]).includes(chargingState)) {
+    await recordOrReport(translation, 'charging state', () =>
+      translation.send(
+        { type: 'RecordChargingState', stationId, state: chargingState as ChargingState, changedAt: payload.timestamp, ...context },
+        aggregateId,
+        id('charging-state'),
+        payload.timestamp,
+      ),
     );
   }
 
@@ -104,6 +121,8 @@ export async function transactionEvent201(translation: Translation, payload: Tra
       translation.send(
         {
           type: 'EndTransaction',
+          stationId,
+          ...context,
           // Absent: the decider takes the latest register up to endedAt.
           meterStopWh: registerWithContext201(payload.meterValue, 'Transaction.End'),
           endedAt: payload.timestamp,
@@ -119,7 +138,7 @@ export async function transactionEvent201(translation: Translation, payload: Tra
   } else {
     for (const [index, reading] of readings.entries()) {
       await recordOrReport(translation, `reading ${index}`, () =>
-        translation.send({ type: 'RecordMeterReading', ...reading }, aggregateId, id(`reading-${index}`), reading.sampledAt),
+        translation.send({ type: 'RecordMeterReading', stationId, ...reading }, aggregateId, id(`reading-${index}`), reading.sampledAt),
       );
     }
   }

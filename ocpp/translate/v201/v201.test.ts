@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { stationEventsPerReportKeptMax } from '../../../domain/station/index.js';
 import { energySoFarWh } from '../../../domain/transaction/state.js';
 import { csmsUnderTest } from '../shared/test-support.js';
 import { loadTransaction } from '../shared/transaction-lookup.js';
@@ -122,15 +123,43 @@ describe('OCPP 2.0.1 translation: station messages', () => {
     await expect(csms.call('TransactionEvent', txEvent('Started', 0, at(2)))).rejects.toMatchObject({ code: 'OccurrenceConstraintViolation' });
   });
 
-  it('MeterValues outside a transaction and other notifications are acknowledged and reported', async () => {
+  it('MeterValues outside a transaction, firmware, log, security, reservation and charging-limit notifications are recorded on the station', async () => {
     const csms = csmsUnderTest('ocpp2.0.1');
-    expect(await csms.call('MeterValues', { evseId: 1, meterValue: [register(at(1), 5)] })).toEqual({});
-    expect(await csms.call('NotifyEvent', { generatedAt: at(1), seqNo: 0, eventData: [{ eventId: 1, timestamp: at(1), trigger: 'Alerting', actualValue: 'x', eventNotificationType: 'HardWiredNotification', component: { name: 'EVSE' }, variable: { name: 'Problem' } }] })).toEqual({});
-    expect(await csms.call('FirmwareStatusNotification', { status: 'Installed' })).toEqual({});
+    const now = '2025-06-01T12:00:00.000Z';
+    expect(await csms.call('MeterValues', { evseId: 0, meterValue: [register(at(1), 5, 'Sample.Clock', 'kWh')] })).toEqual({});
+    expect(await csms.call('FirmwareStatusNotification', { status: 'Installed', requestId: 3 })).toEqual({});
     expect(await csms.call('LogStatusNotification', { status: 'Uploaded' })).toEqual({});
     expect(await csms.call('SecurityEventNotification', { type: 'TamperDetectionActivated', timestamp: at(1) })).toEqual({});
     expect(await csms.call('ReservationStatusUpdate', { reservationId: 1, reservationUpdateStatus: 'Expired' })).toEqual({});
-    expect(await csms.call('NotifyChargingLimit', { chargingLimit: { chargingLimitSource: 'EMS' } })).toEqual({});
+    const schedule = { id: 1, chargingRateUnit: 'W', chargingSchedulePeriod: [{ startPeriod: 0, limit: 1000 }] };
+    expect(await csms.call('NotifyChargingLimit', { evseId: 1, chargingLimit: { chargingLimitSource: 'EMS', isGridCritical: true }, chargingSchedule: [schedule] })).toEqual({});
+    expect(await csms.call('ClearedChargingLimit', { chargingLimitSource: 'EMS', evseId: 1 })).toEqual({});
+    expect((await csms.newEvents()).map((e) => [e.type, e.data])).toEqual([
+      ['StationMeterReadingRecorded', expect.objectContaining({ evseId: 0, sampledAt: at(1), registerWh: '5000' })],
+      ['FirmwareStatusReported', { status: 'Installed', requestId: 3, reportedAt: now }],
+      ['LogUploadStatusReported', { status: 'Uploaded', requestId: null, reportedAt: now }],
+      ['SecurityEventReported', { eventType: 'TamperDetectionActivated', eventAt: at(1), techInfo: null }],
+      ['ReservationStatusReported', { reservationId: 1, status: 'Expired', reportedAt: now }],
+      ['ChargingLimitReported', { evseId: 1, chargingLimitSource: 'EMS', isGridCritical: true, cleared: false, chargingScheduleCount: 1, reportedAt: now }],
+      ['ChargingLimitReported', { evseId: 1, chargingLimitSource: 'EMS', isGridCritical: null, cleared: true, chargingScheduleCount: 0, reportedAt: now }],
+    ]);
+    expect(csms.unrecorded).toEqual([]);
+  });
+  it('NotifyEvent: one bounded summary per message, the count and the first events', async () => {
+    const csms = csmsUnderTest('ocpp2.0.1');
+    const eventData = Array.from({ length: 25 }, (_, i) => ({
+      eventId: i, timestamp: at(1), trigger: 'Alerting', actualValue: 'x'.repeat(2500), eventNotificationType: 'HardWiredNotification', component: { name: 'EVSE', evse: { id: 1 } }, variable: { name: 'Problem' },
+    }));
+    expect(await csms.call('NotifyEvent', { generatedAt: at(1), seqNo: 0, tbc: true, eventData })).toEqual({});
+    const [event, ...rest] = await csms.newEvents();
+    expect(rest).toEqual([]);
+    expect(event).toMatchObject({ type: 'StationEventsReported', data: { generatedAt: at(1), seqNo: 0, tbc: true, eventCount: 25 } });
+    expect(event!.data.events).toHaveLength(stationEventsPerReportKeptMax);
+    expect(event!.data.events[0]).toMatchObject({ eventId: 0, key: 'EVSE@1/Problem', trigger: 'Alerting' });
+    expect(JSON.stringify(event!.data).length).toBeLessThan(10_000);
+  });
+  it('other notifications are acknowledged and reported', async () => {
+    const csms = csmsUnderTest('ocpp2.0.1');
     expect(await csms.call('ReportChargingProfiles', { requestId: 1, chargingLimitSource: 'CSO', evseId: 1, chargingProfile: [{ id: 1, stackLevel: 0, chargingProfilePurpose: 'TxDefaultProfile', chargingProfileKind: 'Absolute', chargingSchedule: [{ id: 1, chargingRateUnit: 'W', chargingSchedulePeriod: [{ startPeriod: 0, limit: 1000 }] }] }] })).toEqual({});
     expect(await csms.call('NotifyMonitoringReport', { requestId: 1, seqNo: 0, generatedAt: at(1) })).toEqual({});
     expect(await csms.call('NotifyEVChargingNeeds', { evseId: 1, chargingNeeds: { requestedEnergyTransfer: 'DC' } })).toEqual({ status: 'Rejected' });
@@ -138,7 +167,32 @@ describe('OCPP 2.0.1 translation: station messages', () => {
     expect(await csms.call('DataTransfer', { vendorId: 'Other' })).toEqual({ status: 'UnknownVendorId' });
     expect(await csms.newEvents()).toEqual([]);
   });
-
+  it('TransactionEvent Started without an energy register: meter start unknown, energy counts from the first register reading', async () => {
+    const csms = csmsUnderTest('ocpp2.0.1');
+    await csms.call('TransactionEvent', txEvent('Started', 0, at(2), { triggerReason: 'CablePluggedIn', evse: { id: 1 } }));
+    await csms.call('TransactionEvent', txEvent('Updated', 1, at(10), { meterValue: [register(at(10), 123_456_000)] }));
+    await csms.call('TransactionEvent', txEvent('Updated', 2, at(20), { offline: true, meterValue: [register(at(20), 123_459_000)] }));
+    const events = await csms.newEvents();
+    expect(events[0]).toMatchObject({ type: 'TransactionStarted', data: { meterStartWh: null, triggerReason: 'CablePluggedIn', seqNo: 0 } });
+    expect(events[2]).toMatchObject({ type: 'MeterReadingRecorded', data: { registerWh: '123459000', triggerReason: 'MeterValuePeriodic', seqNo: 2, offline: true } });
+    expect(csms.unrecorded).toEqual([]);
+    const state = await loadTransaction(csms.eventStore, 't1', transactionAggregateId201('CP-1', 'TX-A'));
+    expect(energySoFarWh(state).toFixed()).toBe('3000');
+  });
+  it('TransactionEvent chargingState is recorded once per change, with trigger and seqNo', async () => {
+    const csms = csmsUnderTest('ocpp2.0.1');
+    const info = (chargingState: string) => ({ transactionInfo: { transactionId: 'TX-A', chargingState } });
+    await csms.call('TransactionEvent', txEvent('Started', 0, at(2), { evse: { id: 1 }, ...info('EVConnected') }));
+    await csms.call('TransactionEvent', txEvent('Updated', 1, at(3), { triggerReason: 'ChargingStateChanged', ...info('Charging') }));
+    await csms.call('TransactionEvent', txEvent('Updated', 2, at(10), info('Charging')));
+    await csms.call('TransactionEvent', txEvent('Updated', 3, at(40), { triggerReason: 'ChargingStateChanged', ...info('SuspendedEV') }));
+    const states = (await csms.newEvents()).filter((e) => e.type === 'ChargingStateChanged').map((e) => e.data);
+    expect(states).toEqual([
+      { state: 'EVConnected', changedAt: at(2), late: false, triggerReason: 'Authorized', seqNo: 0 },
+      { state: 'Charging', changedAt: at(3), late: false, triggerReason: 'ChargingStateChanged', seqNo: 1 },
+      { state: 'SuspendedEV', changedAt: at(40), late: false, triggerReason: 'ChargingStateChanged', seqNo: 3 },
+    ]);
+  });
   it('NotifyReport records the device model as configuration; a repeated report appends nothing', async () => {
     const csms = csmsUnderTest('ocpp2.0.1');
     const report = {
@@ -183,6 +237,7 @@ describe('OCPP 2.0.1 translation: a full session', () => {
       'transaction:TransactionAuthorized',
       'transaction:TransactionStarted',
       'transaction:MeterReadingRecorded',
+      'transaction:ChargingStateChanged',
       'transaction:MeterReadingRecorded',
       'transaction:TransactionAuthorized',
       'transaction:MeterReadingRecorded',

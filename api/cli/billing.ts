@@ -1,0 +1,400 @@
+import { readFile } from 'node:fs/promises';
+import type { Command } from 'commander';
+import { Decimal } from 'decimal.js';
+import type { Services } from '../composition.js';
+import { formatTable } from './projections.js';
+import { CliError, ExitCode, reportError, withServices, type CliContext } from './run.js';
+
+/**
+ * Billing for operators: `csms tariffs add|list`, `csms ledger trial-balance|account`,
+ * `csms cdr export|credit`, `csms settlement reconcile`. Changes go through the command bus;
+ * reads come from the cdrs and ledger read models (tariffs list reads the tariff streams: there is
+ * no tariffs read model yet).
+ */
+
+/** Rows a CLI read returns at most: an export of more is done in several --from/--to ranges. */
+export const billingCliRowsMax = 100_000;
+/** A partner's CDR file larger than this is refused before it is parsed. */
+export const theirFileBytesMax = 50 * 1024 * 1024;
+
+const actorOf = () => `user:${process.env.USER ?? 'cli'}`;
+
+async function send(services: Services, aggregateId: string, commandId: string, command: import('../../commands/index.js').Command) {
+  const now = services.clock.now().toISOString();
+  return services.bus.send({ commandId, tenantId: services.config.tenantId, aggregateId, actor: actorOf(), correlationId: commandId, occurredAt: now, command });
+}
+
+/** Refusals of the domain become usage-style errors with the domain's message (exit 2). */
+async function refusalsAsCliErrors<T>(work: () => Promise<T>): Promise<T> {
+  const { InvalidCommandError, IllegalStateError } = await import('../../domain/shared/errors.js');
+  try {
+    return await work();
+  } catch (error) {
+    if (error instanceof InvalidCommandError || error instanceof IllegalStateError) throw new CliError(error.message, ExitCode.usage);
+    throw error;
+  }
+}
+
+async function readJsonFile(file: string, what: string): Promise<unknown> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (error) {
+    throw new CliError(`cannot read ${what} ${file}: ${(error as Error).message}`, ExitCode.usage);
+  }
+  if (text.length > theirFileBytesMax) throw new CliError(`${file} is larger than ${theirFileBytesMax} bytes`, ExitCode.usage);
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    throw new CliError(`${file} is not JSON: ${(error as Error).message}`, ExitCode.usage);
+  }
+}
+
+function run(context: CliContext, name: string, work: (services: Services) => Promise<void>) {
+  return async () => {
+    try {
+      await withServices(context, name, (services) => refusalsAsCliErrors(() => work(services)));
+    } catch (error) {
+      reportError(context, error);
+    }
+  };
+}
+
+/**
+ * The billing read models, caught up to the head of $all before reading: in the embedded mode no
+ * server runs beside the CLI, so nothing else would apply the events. With a server running it
+ * holds the leases; this runner then only waits until the server's runners are caught up.
+ */
+async function migratedProjections(services: Services) {
+  const projections = await import('../../projections/index.js');
+  const deps = { eventStore: services.eventStore, db: services.db };
+  await projections.migrateProjections(deps);
+  const billing = projections.allProjections().filter((p) => p.name === 'cdrs' || p.name === 'ledger');
+  const runners = projections.startProjectionRunners(deps, { projections: billing });
+  try {
+    await runners.idle();
+  } finally {
+    await runners.stop();
+  }
+  return projections;
+}
+
+export function registerBillingCommands(program: Command, context: CliContext): void {
+  registerTariffs(program, context);
+  registerLedger(program, context);
+  registerCdr(program, context);
+  registerSettlement(program, context);
+}
+
+function registerTariffs(program: Command, context: CliContext): void {
+  const tariffs = program.command('tariffs').description('OCPI 2.2.1 tariffs: versions and where they apply');
+  tariffs
+    .command('add')
+    .description('add an OCPI tariff (JSON file) or a new version of it, and attach it to a scope')
+    .argument('<file>', 'OCPI 2.2.1 Tariff object as JSON')
+    .option('--scope <scope>', 'tenant, location:ID, evse:STATION:EVSE or token-group:ID', 'tenant')
+    .action((file: string, options: { scope: string }) =>
+      run(context, 'tariffs add', async (services) => {
+        const { parseScope, scopeKey, tariffDecider } = await import('../../domain/tariff/aggregate/index.js');
+        const { loadState } = await import('../../commands/process/streams.js');
+        const { streamName } = await import('../../domain/shared/event.js');
+        const tariff = await readJsonFile(file, 'tariff');
+        const id = (tariff as { id?: unknown })?.id;
+        if (typeof id !== 'string' || id.length === 0) throw new CliError(`${file}: the tariff has no "id"`, ExitCode.usage);
+        const scope = parseScope(options.scope);
+        const tenantId = services.config.tenantId;
+        const state = await loadState(services.eventStore, tariffDecider, streamName('tariff', tenantId, id));
+        const now = services.clock.now().toISOString();
+        const result =
+          state.status === 'none'
+            ? await send(services, id, `tariff-create:${id}:${now}`, { type: 'CreateTariff', tariff, createdAt: now })
+            : await send(services, id, `tariff-version:${id}:${now}`, { type: 'VersionTariff', tariff, versionedAt: now });
+        await send(services, scopeKey(scope), `tariff-attach:${scopeKey(scope)}:${id}:${now}`, { type: 'AttachTariff', tariffId: id, scope, attachedAt: now });
+        const event = result.events[0];
+        if (event === undefined) context.out(`tariff ${id}: unchanged (same as its latest version)`);
+        else context.out(`tariff ${id}: version ${(event.data as { version: number }).version}, valid from ${(event.data as { validFrom: string }).validFrom}, applies to ${scopeKey(scope)}`);
+      })(),
+    );
+  tariffs
+    .command('list')
+    .description('list tariffs with their latest version and status')
+    .option('--json', 'print JSON')
+    .action((options: { json?: boolean }) =>
+      run(context, 'tariffs list', async (services) => {
+        const { readAllLimitMax } = await import('../../adapters/event-store/port.js');
+        const { parseStreamName } = await import('../../domain/shared/event.js');
+        const tariffsById = new Map<string, { id: string; version: number; currency: string; validFrom: string; status: string; scopes: string[] }>();
+        const scopes = new Map<string, string>();
+        // No tariffs read model yet: one pass over $all, keeping only this tenant's tariff events.
+        let after: import('../../adapters/event-store/port.js').Position | undefined;
+        for (;;) {
+          const page = await services.eventStore.readAll({ after, limit: readAllLimitMax });
+          if (page.length === 0) break;
+          after = page.at(-1)!.position;
+          for (const event of page) {
+            if (event.metadata.tenantId !== services.config.tenantId) continue;
+            const data = event.data as Record<string, unknown>;
+            if (event.type === 'TariffCreated' || event.type === 'TariffVersioned') {
+              const tariff = data.tariff as { currency: string };
+              const id = data.tariffId as string;
+              tariffsById.set(id, { id, version: data.version as number, currency: tariff.currency, validFrom: data.validFrom as string, status: 'active', scopes: [] });
+            } else if (event.type === 'TariffDeactivated') {
+              const found = tariffsById.get(data.tariffId as string);
+              if (found) found.status = `deactivated ${data.deactivatedAt as string}`;
+            } else if (event.type === 'TariffAttached') scopes.set(parseStreamName(event.streamId).id, data.tariffId as string);
+            else if (event.type === 'TariffDetached') scopes.delete(parseStreamName(event.streamId).id);
+          }
+        }
+        for (const [scope, id] of scopes) tariffsById.get(id)?.scopes.push(scope);
+        const list = [...tariffsById.values()].sort((a, b) => (a.id < b.id ? -1 : 1));
+        if (options.json) return context.out(JSON.stringify(list, null, 2));
+        const rows = list.map((t) => [t.id, String(t.version), t.currency, t.validFrom, t.status, t.scopes.join(',') || '-']);
+        for (const line of formatTable([['ID', 'VERSION', 'CURRENCY', 'VALID FROM', 'STATUS', 'APPLIES TO'], ...rows])) context.out(line);
+      })(),
+    );
+}
+
+function registerLedger(program: Command, context: CliContext): void {
+  const ledger = program.command('ledger').description('the double-entry ledger (read model `ledger`)');
+  ledger
+    .command('trial-balance')
+    .description('every account balance and, per currency, the check that debits equal credits (exit 1 if not)')
+    .option('--json', 'print JSON')
+    .action((options: { json?: boolean }) =>
+      run(context, 'ledger trial-balance', async (services) => {
+        const { liveSchemaName } = await migratedProjections(services);
+        const schema = liveSchemaName('ledger');
+        const { rows: accounts } = await services.db.query<{ account: string; kind: string; currency: string; debits: string; credits: string; balance: string }>(
+          `SELECT account, kind, currency, debits::text, credits::text, balance::text FROM ${schema}.accounts WHERE tenant_id = $1 ORDER BY currency, account LIMIT ${billingCliRowsMax}`,
+          [services.config.tenantId],
+        );
+        const { rows: totals } = await services.db.query<{ currency: string; debits: string; credits: string; difference: string }>(
+          `SELECT currency, sum(debits)::text AS debits, sum(credits)::text AS credits, sum(balance)::text AS difference
+             FROM ${schema}.accounts WHERE tenant_id = $1 GROUP BY currency ORDER BY currency`,
+          [services.config.tenantId],
+        );
+        const balanced = totals.every((t) => new Decimal(t.difference).isZero());
+        if (!balanced) context.exitCode = ExitCode.checkFailed;
+        if (options.json) return context.out(JSON.stringify({ accounts, totals, balanced }, null, 2));
+        const rows = accounts.map((a) => [a.account, a.kind, a.currency, a.debits, a.credits, a.balance]);
+        for (const line of formatTable([['ACCOUNT', 'KIND', 'CURRENCY', 'DEBITS', 'CREDITS', 'BALANCE'], ...rows])) context.out(line);
+        for (const t of totals) context.out(`TOTAL ${t.currency}: debits ${t.debits}, credits ${t.credits}, difference ${new Decimal(t.difference).toFixed()}${new Decimal(t.difference).isZero() ? ' (balanced)' : ' (DOES NOT BALANCE)'}`);
+      })(),
+    );
+  ledger
+    .command('account')
+    .description('statement of one account: every line with its running balance')
+    .argument('<account>', 'account code, e.g. revenue:charging')
+    .option('--json', 'print JSON')
+    .action((account: string, options: { json?: boolean }) =>
+      run(context, 'ledger account', async (services) => {
+        const { liveSchemaName } = await migratedProjections(services);
+        const { rows } = await services.db.query<{ posted_at: Date; entry_id: string; side: string; amount: string; currency: string; description: string }>(
+          `SELECT posted_at, entry_id, side, amount::text, currency, description FROM ${liveSchemaName('ledger')}.journal_lines
+            WHERE tenant_id = $1 AND account = $2 ORDER BY posted_at, entry_id, line_no LIMIT ${billingCliRowsMax}`,
+          [services.config.tenantId, account],
+        );
+        if (rows.length === 0) throw new CliError(`no lines on account ${account}`, ExitCode.checkFailed);
+        let balance = new Decimal(0);
+        const lines = rows.map((r) => {
+          balance = r.side === 'debit' ? balance.plus(r.amount) : balance.minus(r.amount);
+          return { postedAt: new Date(r.posted_at).toISOString(), entryId: r.entry_id, side: r.side, amount: r.amount, currency: r.currency, balance: balance.toFixed(), description: r.description };
+        });
+        if (options.json) return context.out(JSON.stringify(lines, null, 2));
+        const table = lines.map((l) => [l.postedAt, l.entryId, l.side === 'debit' ? l.amount : '', l.side === 'credit' ? l.amount : '', l.balance, l.description]);
+        for (const line of formatTable([['POSTED', 'ENTRY', 'DEBIT', 'CREDIT', 'BALANCE', 'DESCRIPTION'], ...table])) context.out(line);
+      })(),
+    );
+}
+
+const csvColumns = ['cdr_id', 'session_id', 'start_date_time', 'end_date_time', 'emsp', 'currency', 'total_cost_excl_vat', 'total_cost_incl_vat', 'total_energy_kwh', 'total_time_h', 'credit', 'credit_reference_id'] as const;
+
+function csvCell(value: unknown): string {
+  const text = value === null || value === undefined ? '' : value instanceof Date ? value.toISOString() : String(value);
+  return /[",\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
+}
+
+function parseTime(text: string | undefined, name: string): string | null {
+  if (text === undefined) return null;
+  const ms = Date.parse(/T/.test(text) ? text : `${text}T00:00:00Z`);
+  if (Number.isNaN(ms)) throw new CliError(`${name} must be a date (YYYY-MM-DD) or an ISO time: ${text}`, ExitCode.usage);
+  return new Date(ms).toISOString();
+}
+
+function registerCdr(program: Command, context: CliContext): void {
+  const cdr = program.command('cdr').description('charge detail records (read model `cdrs`)');
+  cdr
+    .command('export')
+    .description('export CDRs that started in [--from, --to) as OCPI JSON or CSV')
+    .option('--format <format>', 'ocpi or csv', 'ocpi')
+    .option('--from <time>', 'start date/time, inclusive (YYYY-MM-DD or ISO)')
+    .option('--to <time>', 'end date/time, exclusive')
+    .action((options: { format: string; from?: string; to?: string }) =>
+      run(context, 'cdr export', async (services) => {
+        if (options.format !== 'ocpi' && options.format !== 'csv') throw new CliError('--format must be ocpi or csv', ExitCode.usage);
+        const from = parseTime(options.from, '--from');
+        const to = parseTime(options.to, '--to');
+        const { liveSchemaName } = await migratedProjections(services);
+        const { rows } = await services.db.query<Record<string, unknown>>(
+          `SELECT *, cdr_id AS session_id FROM ${liveSchemaName('cdrs')}.cdrs
+            WHERE tenant_id = $1 AND ($2::timestamptz IS NULL OR start_date_time >= $2) AND ($3::timestamptz IS NULL OR start_date_time < $3)
+            ORDER BY start_date_time, cdr_id LIMIT ${billingCliRowsMax}`,
+          [services.config.tenantId, from, to],
+        );
+        if (options.format === 'ocpi') {
+          context.out(`[${rows.map((r) => r.cdr_json as string).join(',\n')}]`);
+          return;
+        }
+        context.out(csvColumns.join(','));
+        for (const row of rows) {
+          const session = (JSON.parse(row.cdr_json as string) as { session_id?: string }).session_id ?? '';
+          context.out(csvColumns.map((c) => csvCell(c === 'session_id' ? session : row[c])).join(','));
+        }
+      })(),
+    );
+  cdr
+    .command('credit')
+    .description('credit a CDR: issues the OCPI credit CDR and reverses its journal entry')
+    .argument('<id>', 'CDR id')
+    .option('--reason <text>', 'why (kept on the CDR)')
+    .action((id: string, options: { reason?: string }) =>
+      run(context, 'cdr credit', async (services) => {
+        const { creditCdrIdFor, completeCredit } = await import('../../commands/process/index.js');
+        const creditId = creditCdrIdFor(id);
+        const now = services.clock.now().toISOString();
+        const result = await send(services, id, `cdr-credit:${id}`, { type: 'CreditCdr', creditCdrId: creditId, creditedAt: now, reason: options.reason ?? null });
+        const credited = result.events.find((e) => e.type === 'CdrCredited');
+        if (!credited) throw new CliError(`CDR ${id} was not credited`, ExitCode.failed);
+        // Complete at once (the process manager would too; every step is idempotent).
+        const creditIssued = await completeCredit({ eventStore: services.eventStore, bus: services.bus }, credited);
+        context.out(`CDR ${id} credited by ${creditIssued.cdr.id}: total ${creditIssued.cdr.total_cost.incl_vat ?? creditIssued.cdr.total_cost.excl_vat} ${creditIssued.cdr.currency}`);
+      })(),
+    );
+}
+
+interface Summary {
+  cdrId: string;
+  sessionId: string | null;
+  startDateTime: string;
+  amount: string;
+  energyKwh: string;
+  creditReferenceId: string | null;
+}
+
+const decimalText = (value: unknown, field: string): string => {
+  try {
+    return new Decimal(value as string | number).toFixed();
+  } catch {
+    throw new CliError(`${field}: not a number: ${String(value)}`, ExitCode.usage);
+  }
+};
+
+/** The partner's CDRs: an OCPI CDR JSON array, or CSV with the columns `cdr export --format csv` writes. */
+export function theirSummaries(text: string): Summary[] {
+  const trimmed = text.trimStart();
+  if (trimmed.startsWith('[')) {
+    const list = JSON.parse(trimmed) as Record<string, unknown>[];
+    if (!Array.isArray(list)) throw new CliError('their file: expected a JSON array of OCPI CDRs', ExitCode.usage);
+    return list.map((cdr, i) => ({
+      cdrId: String(cdr.id),
+      sessionId: typeof cdr.session_id === 'string' ? cdr.session_id : null,
+      startDateTime: String(cdr.start_date_time),
+      amount: decimalText((cdr.total_cost as { excl_vat?: unknown } | undefined)?.excl_vat, `[${i}].total_cost.excl_vat`),
+      energyKwh: decimalText(cdr.total_energy, `[${i}].total_energy`),
+      creditReferenceId: typeof cdr.credit_reference_id === 'string' ? cdr.credit_reference_id : null,
+    }));
+  }
+  const [header, ...lines] = trimmed.split(/\r?\n/).filter((line) => line.length > 0);
+  const columns = (header ?? '').split(',');
+  const at = (name: string) => {
+    const index = columns.indexOf(name);
+    if (index < 0) throw new CliError(`their CSV has no column ${name} (needs ${['cdr_id', 'start_date_time', 'total_cost_excl_vat', 'total_energy_kwh'].join(', ')})`, ExitCode.usage);
+    return index;
+  };
+  const [id, session, start, amount, energy] = ['cdr_id', 'session_id', 'start_date_time', 'total_cost_excl_vat', 'total_energy_kwh'].map((name) => (name === 'session_id' && !columns.includes(name) ? -1 : at(name)));
+  const credit = columns.indexOf('credit_reference_id');
+  return lines.map((line, i) => {
+    // Simple CSV: quoted cells are not expected in these numeric exports.
+    const cells = line.split(',');
+    return {
+      cdrId: cells[id!]!,
+      sessionId: session! >= 0 && cells[session!] ? cells[session!]! : null,
+      startDateTime: cells[start!]!,
+      amount: decimalText(cells[amount!], `line ${i + 2} total_cost_excl_vat`),
+      energyKwh: decimalText(cells[energy!], `line ${i + 2} total_energy_kwh`),
+      creditReferenceId: credit >= 0 && cells[credit] ? cells[credit]! : null,
+    };
+  });
+}
+
+function registerSettlement(program: Command, context: CliContext): void {
+  const settlement = program.command('settlement').description('settlement periods per partner');
+  settlement
+    .command('reconcile')
+    .description("close the partner's period with our CDRs and reconcile it against theirs (records SettlementReconciled)")
+    .requiredOption('--partner <party>', 'OCPI party, e.g. DE-EMP')
+    .requiredOption('--period <YYYY-MM>', 'month (UTC) of the CDRs\' start')
+    .requiredOption('--their <file>', 'their CDRs: OCPI CDR JSON array or CSV')
+    .option('--tolerance <amount>', 'largest amount difference still a match', '0')
+    .option('--currency <code>', 'currency of the period when we have no CDRs in it', 'EUR')
+    .option('--json', 'print JSON')
+    .action((options: { partner: string; period: string; their: string; tolerance: string; currency: string; json?: boolean }) =>
+      run(context, 'settlement reconcile', async (services) => {
+        if (!/^\d{4}-(0[1-9]|1[0-2])$/.test(options.period)) throw new CliError('--period must be YYYY-MM', ExitCode.usage);
+        let theirText: string;
+        try {
+          theirText = await readFile(options.their, 'utf8');
+        } catch (error) {
+          throw new CliError(`cannot read ${options.their}: ${(error as Error).message}`, ExitCode.usage);
+        }
+        const theirs = theirSummaries(theirText);
+        const { currentCdrs, settlementDecider, settlementPeriodId, reconcile } = await import('../../domain/settlement/index.js');
+        const { loadState } = await import('../../commands/process/streams.js');
+        const { streamName } = await import('../../domain/shared/event.js');
+        const { liveSchemaName } = await migratedProjections(services);
+        const [year, month] = options.period.split('-').map(Number) as [number, number];
+        const from = new Date(Date.UTC(year, month - 1, 1)).toISOString();
+        const to = new Date(Date.UTC(year, month, 1)).toISOString();
+        const { rows } = await services.db.query<{ cdr_id: string; cdr_json: string; currency: string; total_cost_incl_vat: string | null }>(
+          `SELECT cdr_id, cdr_json, currency, total_cost_incl_vat::text FROM ${liveSchemaName('cdrs')}.cdrs
+            WHERE tenant_id = $1 AND emsp = $2 AND start_date_time >= $3 AND start_date_time < $4 ORDER BY start_date_time, cdr_id LIMIT ${billingCliRowsMax}`,
+          [services.config.tenantId, options.partner, from, to],
+        );
+        const periodId = settlementPeriodId(options.partner, options.period);
+        const state = await loadState(services.eventStore, settlementDecider, streamName('settlement', services.config.tenantId, periodId));
+        const now = services.clock.now().toISOString();
+        const currency = rows[0]?.currency ?? options.currency;
+        if (state.status === 'none') {
+          await send(services, periodId, `settlement-open:${periodId}`, { type: 'OpenSettlementPeriod', partner: options.partner, period: options.period, currency, openedAt: now });
+        }
+        if (state.status === 'none' || state.status === 'open') {
+          for (const row of rows) {
+            const cdr = JSON.parse(row.cdr_json) as { id: string; session_id?: string; start_date_time: string; total_cost: { excl_vat: string }; total_energy: string; credit_reference_id?: string };
+            const summary = { cdrId: cdr.id, sessionId: cdr.session_id ?? null, startDateTime: cdr.start_date_time, amount: cdr.total_cost.excl_vat, energyKwh: cdr.total_energy, creditReferenceId: cdr.credit_reference_id ?? null };
+            await send(services, periodId, `settlement-include:${periodId}:${cdr.id}`, { type: 'IncludeCdr', cdr: summary, amountInclVat: row.total_cost_incl_vat, currency: row.currency, includedAt: now });
+          }
+          await send(services, periodId, `settlement-close:${periodId}`, { type: 'CloseSettlementPeriod', closedAt: now });
+        }
+        const tolerance = { amount: decimalText(options.tolerance, '--tolerance'), energyKwh: '0' };
+        const result = await send(services, periodId, `settlement-reconcile:${periodId}:${now}`, { type: 'ReconcileSettlement', theirs, tolerance, reconciledAt: now });
+        const recorded = result.events.find((e) => e.type === 'SettlementReconciled');
+        const closed = await loadState(services.eventStore, settlementDecider, streamName('settlement', services.config.tenantId, periodId));
+        const ours = closed.status === 'none' ? [] : currentCdrs(closed).map((c) => c.summary);
+        const full = reconcile(ours, theirs, tolerance);
+        const clean = full.missingOnOurSide.length + full.missingOnTheirSide.length + full.amountMismatches.length + full.energyMismatches.length === 0;
+        if (!clean) context.exitCode = ExitCode.checkFailed;
+        if (options.json) return context.out(JSON.stringify(recorded?.data ?? null, null, 2));
+        const table: string[][] = [['CDR', 'THEIR CDR', 'RESULT', 'OURS', 'THEIRS', 'DIFFERENCE']];
+        for (const m of full.matched) {
+          const amount = full.amountMismatches.find((x) => x.ourCdrId === m.ours.cdrId);
+          const energy = full.energyMismatches.find((x) => x.ourCdrId === m.ours.cdrId);
+          const result = amount ? 'amount mismatch' : energy ? 'energy mismatch' : 'matched';
+          table.push([m.ours.cdrId, m.theirs.cdrId, result, m.ours.amount.toFixed(), m.theirs.amount.toFixed(), m.ours.amount.minus(m.theirs.amount).toFixed()]);
+        }
+        for (const r of full.missingOnTheirSide) table.push([r.cdrId, '-', 'missing on their side', r.amount.toFixed(), '-', r.amount.toFixed()]);
+        for (const r of full.missingOnOurSide) table.push(['-', r.cdrId, 'missing on our side', '-', r.amount.toFixed(), r.amount.negated().toFixed()]);
+        for (const line of formatTable(table)) context.out(line);
+        context.out(`${options.partner} ${options.period}: ${full.matched.length} matched, ${full.amountMismatches.length} amount mismatches, ${full.missingOnTheirSide.length} missing on their side, ${full.missingOnOurSide.length} missing on ours`);
+      })(),
+    );
+}

@@ -1,0 +1,146 @@
+import { createHash, randomUUID, timingSafeEqual } from 'node:crypto';
+import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import { z } from 'zod';
+import type { Clock } from '../../adapters/clock/clock.js';
+import type { EventStore } from '../../adapters/event-store/port.js';
+import type { SqlDatabase } from '../../adapters/sql/port.js';
+import type { CommandBus } from '../../commands/index.js';
+import { IllegalStateError, InvalidCommandError } from '../../domain/shared/errors.js';
+import { createStationOperations, stationOperationTimeoutMsMax } from '../../ocpp/operations/index.js';
+import { blockToken, issueToken, listStations, registerStation, type OperatorDeps } from '../operator-commands.js';
+
+/**
+ * The operator REST endpoints the CLI needs from a running server (under /api):
+ *   GET  /stations                 the stations read model
+ *   POST /stations                 register a station (or change its security)     {stationId, password?, securityProfile?}
+ *   POST /tokens                   issue a token                                   {uid, type?, expires?, contractId?, issuer?, whitelist?}
+ *   POST /tokens/:uid/block        block a token                                   {reason?}
+ *   POST /stations/:id/calls       send any CSMS→station message, answer inline    {action, payload, timeoutMs?}
+ * `csms station call` must come here: the station's WebSocket lives in this process. The others
+ * are how the CLI works while the server holds the embedded database.
+ *
+ * Access: `Authorization: Bearer <ADMIN_API_TOKEN>`; without ADMIN_API_TOKEN configured, loopback
+ * clients only (the embedded, single-machine mode). Every denial is logged and counted.
+ */
+
+export interface OperatorApiOptions {
+  readonly db: SqlDatabase;
+  readonly eventStore: EventStore;
+  readonly bus: CommandBus;
+  readonly clock: Clock;
+  readonly tenantId: string;
+  readonly adminApiToken: string | null;
+}
+
+/** Refusals of the operator API so far, for metrics. */
+export const operatorApiDenials = { missingToken: 0, wrongToken: 0, notLoopback: 0 };
+
+const loopbackAddresses = new Set(['127.0.0.1', '::1', '::ffff:127.0.0.1']);
+const actor = 'user:admin-api';
+
+const stationIdSchema = z.string().min(1).max(48);
+const registerBody = z.object({
+  stationId: stationIdSchema,
+  password: z.string().max(200).optional(),
+  securityProfile: z.number().int().min(0).max(3).optional(),
+});
+const tokenBody = z.object({
+  uid: z.string().min(1).max(36),
+  type: z.string().max(20).optional(),
+  expires: z.string().max(40).optional(),
+  contractId: z.string().max(36).optional(),
+  issuer: z.string().max(64).optional(),
+  whitelist: z.string().max(20).optional(),
+});
+const blockBody = z.object({ reason: z.string().min(1).max(500).optional() }).optional();
+const callBody = z.object({
+  action: z.string().min(1).max(50),
+  payload: z.record(z.string(), z.unknown()),
+  timeoutMs: z.number().int().min(1).max(stationOperationTimeoutMsMax).optional(),
+});
+
+function digest(text: string): Buffer {
+  return createHash('sha256').update(text).digest();
+}
+
+export const operatorApiPlugin: FastifyPluginAsync<OperatorApiOptions> = async (app, options) => {
+  const expectedToken = options.adminApiToken === null ? null : digest(options.adminApiToken);
+
+  app.addHook('onRequest', async (request: FastifyRequest, reply: FastifyReply) => {
+    const refuse = (reason: keyof typeof operatorApiDenials, status: number, message: string) => {
+      operatorApiDenials[reason] += 1;
+      request.log.warn({ reason, remoteAddress: request.socket.remoteAddress, url: request.url }, 'operator api denied');
+      return reply.code(status).send({ error: status === 401 ? 'Unauthorized' : 'Forbidden', message });
+    };
+    if (expectedToken === null) {
+      if (!loopbackAddresses.has(request.socket.remoteAddress ?? '')) {
+        return refuse('notLoopback', 403, 'no ADMIN_API_TOKEN is configured: only clients on this machine may use the operator API');
+      }
+      return;
+    }
+    const match = /^Bearer\s+(\S+)\s*$/i.exec(request.headers.authorization ?? '');
+    if (!match) return refuse('missingToken', 401, 'send Authorization: Bearer <ADMIN_API_TOKEN>');
+    // Compared as digests: equal lengths, so the comparison's time says nothing about the token.
+    if (!timingSafeEqual(digest(match[1]!), expectedToken)) return refuse('wrongToken', 401, 'wrong admin token');
+  });
+
+  app.setErrorHandler(async (error, request, reply) => {
+    if (error instanceof z.ZodError) return reply.code(400).send({ error: 'Bad Request', message: z.prettifyError(error) });
+    if (error instanceof InvalidCommandError) return reply.code(400).send({ error: 'Bad Request', message: error.message });
+    if (error instanceof IllegalStateError) return reply.code(409).send({ error: 'Conflict', message: error.message });
+    const status = (error as { statusCode?: number }).statusCode;
+    if (status !== undefined && status < 500) return reply.code(status).send({ error: 'Bad Request', message: (error as Error).message });
+    request.log.error({ err: error }, 'operator api failed');
+    return reply.code(500).send({ error: 'Internal Server Error', message: 'see the server log' });
+  });
+
+  const deps: OperatorDeps = { bus: options.bus, clock: options.clock, tenantId: options.tenantId, actor };
+
+  app.get('/stations', async () => ({ stations: await listStations(options.db, options.tenantId) }));
+
+  app.post('/stations', async (request, reply) => {
+    const body = registerBody.parse(request.body);
+    const outcome = await registerStation(deps, body);
+    // This process authenticates the station: let it see the new credentials at once.
+    app.stationAuthentication?.forget(body.stationId);
+    return reply.code(outcome.outcome === 'registered' ? 201 : 200).send(outcome);
+  });
+
+  app.post('/tokens', async (request, reply) => {
+    const body = tokenBody.parse(request.body);
+    const outcome = await issueToken(deps, {
+      uid: body.uid,
+      tokenType: body.type,
+      validUntil: body.expires,
+      contractId: body.contractId,
+      issuer: body.issuer,
+      whitelist: body.whitelist,
+    });
+    return reply.code(201).send(outcome);
+  });
+
+  app.post<{ Params: { uid: string } }>('/tokens/:uid/block', async (request) => {
+    const body = blockBody.parse(request.body ?? undefined);
+    return blockToken(deps, { uid: request.params.uid, reason: body?.reason });
+  });
+
+  app.post<{ Params: { id: string } }>('/stations/:id/calls', async (request, reply) => {
+    const stationId = stationIdSchema.parse(request.params.id);
+    const body = callBody.parse(request.body);
+    const operations = createStationOperations({
+      bus: options.bus,
+      caller: app.ocppStations,
+      clock: options.clock,
+      tenantId: options.tenantId,
+      eventStore: options.eventStore,
+    });
+    const result = await operations.run(
+      stationId,
+      { name: 'raw', action: body.action, payload: body.payload },
+      { actor, correlationId: randomUUID(), ...(body.timeoutMs === undefined ? {} : { timeoutMs: body.timeoutMs }) },
+    );
+    if (result.outcome === 'answered') return result;
+    const status = result.reason.kind === 'not-connected' ? 404 : result.reason.kind === 'timeout' ? 504 : 502;
+    return reply.code(status).send(result);
+  });
+};

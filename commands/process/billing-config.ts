@@ -1,0 +1,35 @@
+import type { OcpiCdr } from '../../domain/cdr/ocpi.js';
+
+/**
+ * What billing needs to know that no aggregate holds yet. Locations do not exist as an aggregate
+ * yet, so a CDR's location fields and the time zone that tariff restrictions are read in come
+ * from here. When the location aggregate lands, the issuer reads the station's location instead;
+ * until then one site per tenant is assumed (documented in the report and ARCHITECTURE.md).
+ */
+export interface BillingConfig {
+  /** Our OCPI identity as a CPO (CDR country_code / party_id). */
+  readonly cpo: { readonly countryCode: string; readonly partyId: string };
+  /** IANA zone in which tariff restrictions (time of day, day of week) are evaluated. */
+  readonly timeZone: string;
+  /** Currency of a CDR when no tariff applies (a free session). */
+  readonly currencyWhenFree: string;
+  /** Placeholder location fields of every CDR, until locations exist. */
+  readonly location: Omit<OcpiCdr['cdr_location'], 'evse_uid' | 'evse_id' | 'connector_id'>;
+}
+
+export const billingConfigDefault: BillingConfig = {
+  cpo: { countryCode: 'NL', partyId: 'OCS' },
+  timeZone: 'Europe/Amsterdam',
+  currencyWhenFree: 'EUR',
+  location: {
+    id: 'LOC-DEFAULT',
+    name: 'Default location',
+    address: 'Unknown',
+    city: 'Unknown',
+    country: 'NLD',
+    coordinates: { latitude: '52.37403', longitude: '4.88969' },
+    connector_standard: 'IEC_62196_T2',
+    connector_format: 'SOCKET',
+    connector_power_type: 'AC_3_PHASE',
+  },
+};

@@ -1,0 +1,146 @@
+import type { EventStore, Position, RecordedEvent } from '../../adapters/event-store/port.js';
+import type { SqlDatabase } from '../../adapters/sql/port.js';
+import { IllegalStateError, InvalidCommandError } from '../../domain/shared/errors.js';
+import { checkLease, leaseRetryIntervalMs, migrateLeases, releaseLease, tryAcquireLease } from '../../projections/lease.js';
+import type { CommandBus } from '../bus.js';
+import type { BillingConfig } from './billing-config.js';
+import { billTransaction, completeCredit, type BillingDeps } from './billing-steps.js';
+import { memoryCheckpoint, postgresCheckpoint, type CheckpointStore } from './checkpoint.js';
+
+/**
+ * The CDR process manager: a catch-up subscriber to $all with its own checkpoint. On
+ * TransactionEnded it prices the session and issues the CDR, then posts the journal entry; on
+ * CdrCredited it issues the credit CDR and posts the reversal (billing-steps.ts).
+ *
+ * Delivery is at-least-once: the checkpoint moves after a page's commands succeed, so a crash
+ * replays the page, and every command's id is deterministic (`cdr-for:<transactionId>`,
+ * `ledger-for:<entryId>`...), so a replay appends nothing. It is not a projection: it writes
+ * events through the command bus, which on PGlite could not run inside a projection's transaction.
+ */
+
+export const cdrIssuerName = 'cdr_issuer';
+/** The lease name, beside the projections' leases (one issuer across the cluster). */
+export const cdrIssuerLeaseName = 'process:cdr_issuer';
+/** Events read per page. Each handled one costs a few stream reads and commands, so pages are small. */
+export const cdrIssuerBatchSize = 200;
+export const cdrIssuerIdlePollMs = 200;
+export const cdrIssuerRetryDelayMinMs = 200;
+export const cdrIssuerRetryDelayMaxMs = 30_000;
+
+const handledTypes = new Set(['TransactionEnded', 'CdrCredited']);
+
+export interface CdrIssuerDeps {
+  readonly eventStore: EventStore;
+  readonly bus: CommandBus;
+  readonly config?: BillingConfig;
+  readonly log?: (message: string) => void;
+}
+
+/** A refusal by a decider or the tariff engine: the same input will be refused again, retrying is useless. */
+function isRefusal(error: unknown): boolean {
+  return error instanceof InvalidCommandError || error instanceof IllegalStateError;
+}
+
+export async function handleBillingEvent(deps: BillingDeps, event: RecordedEvent): Promise<void> {
+  if (event.type === 'TransactionEnded') await billTransaction(deps, event);
+  else if (event.type === 'CdrCredited') await completeCredit(deps, event);
+}
+
+/**
+ * Applies every event after the checkpoint up to the head of $all, page by page. Returns the
+ * number of events read. A refused session is recorded as a failure and skipped; any other error
+ * (store or database down) propagates with the checkpoint left before the page.
+ */
+export async function catchUpCdrIssuer(deps: CdrIssuerDeps, checkpoint: CheckpointStore, batchSize = cdrIssuerBatchSize): Promise<number> {
+  let at: Position | null = await checkpoint.load();
+  let seen = 0;
+  for (;;) {
+    const page = await deps.eventStore.readAll({ after: at ?? undefined, limit: batchSize });
+    if (page.length === 0) return seen;
+    for (const event of page) {
+      if (!handledTypes.has(event.type)) continue;
+      try {
+        await handleBillingEvent(deps, event);
+      } catch (error) {
+        if (!isRefusal(error)) throw error;
+        const message = (error as Error).message;
+        deps.log?.(`cdr issuer: ${event.type} ${event.streamId} refused, recorded as a failure: ${message}`);
+        await checkpoint.recordFailure({ tenantId: event.metadata.tenantId, eventId: event.eventId, streamId: event.streamId, eventType: event.type, error: message });
+      }
+    }
+    const last = page.at(-1)!.position;
+    await checkpoint.save(at, last, page.length);
+    at = last;
+    seen += page.length;
+  }
+}
+
+const sleep = (ms: number, signal: AbortSignal) =>
+  new Promise<void>((resolve) => {
+    const timer = setTimeout(resolve, ms);
+    signal.addEventListener('abort', () => {
+      clearTimeout(timer);
+      resolve();
+    }, { once: true });
+  });
+
+/**
+ * Runs the issuer until stopped: takes the lease (standby otherwise), catches up, polls for new
+ * events, retries after errors with a doubling delay. For `csms serve`.
+ */
+export function startCdrIssuer(deps: CdrIssuerDeps & { readonly db: SqlDatabase }, options: { owner: string }): { stop(): Promise<void>; idle(): Promise<void> } {
+  const stopping = new AbortController();
+  const log = deps.log ?? (() => {});
+  let holding = false;
+  let caughtUp: Promise<void> = Promise.resolve();
+  let markCaughtUp = () => {};
+  const waitForCatchUp = () => {
+    caughtUp = new Promise<void>((resolve) => (markCaughtUp = resolve));
+  };
+  waitForCatchUp();
+  const loop = (async () => {
+    await migrateLeases(deps.db);
+    const checkpoint = await postgresCheckpoint(deps.db, cdrIssuerName);
+    let retryMs = cdrIssuerRetryDelayMinMs;
+    while (!stopping.signal.aborted) {
+      try {
+        if (!holding) {
+          holding = await tryAcquireLease(deps.db, cdrIssuerLeaseName, options.owner);
+          if (!holding) {
+            await sleep(leaseRetryIntervalMs, stopping.signal);
+            continue;
+          }
+        }
+        const lease = await deps.db.transaction((tx) => checkLease(tx, cdrIssuerLeaseName, options.owner));
+        if (lease !== 'held') {
+          holding = false;
+          continue;
+        }
+        const seen = await catchUpCdrIssuer(deps, checkpoint);
+        retryMs = cdrIssuerRetryDelayMinMs;
+        if (seen === 0) {
+          markCaughtUp();
+          waitForCatchUp();
+          await sleep(cdrIssuerIdlePollMs, stopping.signal);
+        }
+      } catch (error) {
+        log(`cdr issuer: failed, retrying in ${retryMs} ms: ${String(error)}`);
+        holding = false;
+        await sleep(retryMs, stopping.signal);
+        retryMs = Math.min(retryMs * 2, cdrIssuerRetryDelayMaxMs);
+      }
+    }
+    if (holding) await releaseLease(deps.db, cdrIssuerLeaseName, options.owner).catch(() => {});
+  })().catch((error: unknown) => log(`cdr issuer stopped: ${String(error)}`));
+  return {
+    async stop() {
+      stopping.abort();
+      markCaughtUp();
+      await loop;
+    },
+    /** Resolves at the next moment the issuer finds nothing new to handle. */
+    idle: () => caughtUp,
+  };
+}
+
+export { memoryCheckpoint, postgresCheckpoint };
