@@ -49,12 +49,12 @@ export function registerServeCommand(program: Command, context: CliContext): voi
           const https = readTlsFiles(services.config);
           const { migrateProjections, startProjectionRunners } = await import('../../projections/index.js');
           const { buildServer } = await import('../server.js');
+          const { startCdrIssuer } = await import('../../commands/process/index.js');
           const deps = { eventStore: services.eventStore, db: services.db, log: context.err };
           await migrateProjections(deps);
           const owner = `${hostname()}:${process.pid}`;
           const runners = startProjectionRunners(deps, { owner });
           // Prices every finished session into a CDR and a ledger entry (one node holds its lease).
-          const { startCdrIssuer } = await import('../../commands/process/index.js');
           const cdrIssuer = startCdrIssuer({ eventStore: services.eventStore, bus: services.bus, db: services.db, log: context.err }, { owner });
           const stopBackground = async () => {
             await Promise.all([runners.stop(), cdrIssuer.stop()]);

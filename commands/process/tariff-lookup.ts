@@ -3,28 +3,24 @@ import { streamName } from '../../domain/shared/event.js';
 import {
   attachedTariffAt,
   scopeKey,
+  scopesForSession,
   tariffDecider,
-  tariffInForce,
+  tariffInForceForSession,
   tariffScopeDecider,
+  type ScopeAttachments,
   type TariffInForce,
   type TariffScope,
+  type TariffState,
 } from '../../domain/tariff/aggregate/index.js';
 import { loadState } from './streams.js';
 
-/** Scopes a session can be priced by, most specific first (domain/tariff/aggregate/scope.ts). */
-export function scopesOf(session: { stationId: string; evseId: number; tokenGroupId: string | null; locationId: string }): TariffScope[] {
-  const scopes: TariffScope[] = [];
-  if (session.tokenGroupId) scopes.push({ kind: 'tokenGroup', groupId: session.tokenGroupId });
-  scopes.push({ kind: 'evse', stationId: session.stationId, evseId: session.evseId });
-  scopes.push({ kind: 'location', locationId: session.locationId });
-  scopes.push({ kind: 'tenant' });
-  return scopes;
-}
+/** Scopes a session can be priced by, most specific first (domain/tariff/aggregate/lookup.ts). */
+export const scopesOf = scopesForSession;
 
 /**
- * The tariff version that prices a session starting at `startedAt`: the first scope (most
- * specific) with a tariff attached at that time whose version in force then exists. A scope
- * whose tariff has no version in force (deactivated, not yet valid) falls through to the next.
+ * The tariff version that prices a session starting at `startedAt`: loads the scopes' streams and
+ * the tariffs attached to them at that time, and lets tariffInForceForSession choose (most
+ * specific scope with a version in force wins).
  */
 export async function findTariffInForce(
   store: EventStore,
@@ -32,14 +28,15 @@ export async function findTariffInForce(
   scopes: readonly TariffScope[],
   startedAt: string,
 ): Promise<(TariffInForce & { scope: TariffScope }) | null> {
+  const attachments: ScopeAttachments[] = [];
+  const tariffs = new Map<string, TariffState>();
   for (const scope of scopes) {
-    const attachments = await loadState(store, tariffScopeDecider, streamName(tariffScopeDecider.aggregateType, tenantId, scopeKey(scope)));
-    const tariffId = attachedTariffAt(attachments.changes, startedAt);
-    if (tariffId === null) continue;
-    const tariff = await loadState(store, tariffDecider, streamName(tariffDecider.aggregateType, tenantId, tariffId));
-    if (tariff.status === 'none') continue;
-    const found = tariffInForce(tariff.versions, startedAt, tariff.deactivatedAt);
-    if (found) return { ...found, scope };
+    const { changes } = await loadState(store, tariffScopeDecider, streamName(tariffScopeDecider.aggregateType, tenantId, scopeKey(scope)));
+    attachments.push({ scope, changes });
+    const tariffId = attachedTariffAt(changes, startedAt);
+    if (tariffId !== null && !tariffs.has(tariffId)) {
+      tariffs.set(tariffId, await loadState(store, tariffDecider, streamName(tariffDecider.aggregateType, tenantId, tariffId)));
+    }
   }
-  return null;
+  return tariffInForceForSession(attachments, (tariffId) => tariffs.get(tariffId), startedAt);
 }

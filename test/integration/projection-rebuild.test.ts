@@ -5,6 +5,7 @@ import type { SqlDatabase } from '../../adapters/sql/port.js';
 import { history } from '../../projections/fixtures.js';
 import { migrateProjections, rebuildProjection, startProjectionRunners, verifyProjection } from '../../projections/index.js';
 import { readState } from '../../projections/schema.js';
+import { stationsProjection } from '../../projections/stations.js';
 import { createTestPgliteDatabase, createTestPostgresDatabase, requirePostgres } from '../support/services.js';
 
 const postgresAvailable = await requirePostgres();
@@ -87,8 +88,8 @@ function rebuildSuite(name: string, open: () => Promise<{ db: SqlDatabase; done(
       await db.query(`DELETE FROM proj_stations.connectors`);
       runners = startProjectionRunners({ eventStore: store, db }, { owner: 'node-a' });
       await runners.idle();
-      for (let i = 0; i < 200 && (await readState(db, 'proj_stations')).version !== 1; i++) await new Promise((r) => setTimeout(r, 50));
-      expect((await readState(db, 'proj_stations')).version).toBe(1);
+      for (let i = 0; i < 200 && (await readState(db, 'proj_stations')).version !== stationsProjection.version; i++) await new Promise((r) => setTimeout(r, 50));
+      expect((await readState(db, 'proj_stations')).version).toBe(stationsProjection.version);
       expect((await verifyProjection({ eventStore: store, db }, 'stations')).identical).toBe(true);
     });
   });

@@ -5,24 +5,35 @@ import { normalizeTimestamp, sameJson, timeMs } from '../../shared/values.js';
 import { InvalidTariffError } from '../errors.js';
 import { parseTariff } from '../parse.js';
 import type { Tariff } from '../schema.js';
+import { utcMs } from '../tariff-checks.js';
 import type { TariffCommand } from './commands.js';
 import { TariffCreated, TariffDeactivated, TariffVersioned, tariffVersionsMax, type TariffEvent } from './events.js';
 import type { TariffState } from './state.js';
 
 /** parseTariff's error, named after the command, so the operator sees which command was refused. */
 function parse(input: unknown, commandType: string): Tariff {
+  let tariff: Tariff;
   try {
-    return parseTariff(input);
+    tariff = parseTariff(input);
   } catch (error) {
     if (error instanceof InvalidTariffError) throw new InvalidTariffError(error.issues, commandType);
     throw error;
   }
+  // The schema checks dates with Date.parse, which rolls 2025-02-30 over to March 2, while
+  // isTariffInForce reads them with utcMs, which gives NaN: such an end_date_time would never end
+  // and a start_date_time never hold back. Refuse what the two readings disagree on.
+  const issues = (['start_date_time', 'end_date_time'] as const)
+    .filter((field) => tariff[field] !== undefined && Number.isNaN(utcMs(tariff[field])))
+    .map((field) => ({ path: field, message: `${tariff[field]} is not a real date and time` }));
+  if (issues.length > 0) throw new InvalidTariffError(issues, commandType);
+  return tariff;
 }
 
 /** The later of the tariff's own start and the moment it is recorded: no version applies to the past. */
 function validFromOf(tariff: Tariff, recordedAt: string): string {
   if (tariff.start_date_time === undefined) return recordedAt;
-  const start = new Date(Date.parse(tariff.start_date_time.endsWith('Z') ? tariff.start_date_time : `${tariff.start_date_time}Z`)).toISOString();
+  // Read as isTariffInForce reads it, so validFrom and the tariff's own window never disagree.
+  const start = new Date(utcMs(tariff.start_date_time)).toISOString();
   return timeMs(start) > timeMs(recordedAt) ? start : recordedAt;
 }
 

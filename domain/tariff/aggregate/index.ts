@@ -15,6 +15,7 @@ export const tariffDecider: Decider<TariffCommand, TariffState, TariffEvent> = {
 export * from './commands.js';
 export { decideTariff } from './decide.js';
 export * from './events.js';
+export * from './lookup.js';
 export * from './scope.js';
 export * from './scope-decider.js';
 export * from './state.js';
