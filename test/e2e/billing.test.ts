@@ -8,6 +8,7 @@ import { liveSchemaName } from '../../projections/schema.js';
 import { runCli, spawnCli, tempDataDir, waitForExit, waitForOutput } from '../support/cli.js';
 import { createTestPostgresDatabase, requirePostgres } from '../support/services.js';
 import { StationSimulator } from '../support/station-simulator.js';
+import { eventually } from '../support/eventually.js';
 
 /**
  * The billing issue's acceptance, as an operator and a station live it: add a tariff and register
@@ -64,21 +65,6 @@ const expected = {
   energy: { excl_vat: '3.5000', incl_vat: '4.2350' },
 };
 
-async function eventually<T>(probe: () => Promise<T | undefined | null | false>, timeoutMs: number, what: string): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const value = await probe();
-      if (value) return value;
-      last = value;
-    } catch (error) {
-      last = error;
-    }
-    if (Date.now() > deadline) throw new Error(`${what} not reached within ${timeoutMs} ms (last: ${String(last)})`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
 
 async function startServer(env: Record<string, string>): Promise<{ server: ChildProcess; ocppUrl: string }> {
   const server = spawnCli(['serve'], { env: { HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'warn', ...env } });

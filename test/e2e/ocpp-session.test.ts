@@ -4,6 +4,7 @@ import type { SqlDatabase } from '../../adapters/sql/port.js';
 import { runCli, spawnCli, tempDataDir, waitForExit, waitForOutput } from '../support/cli.js';
 import { createTestPostgresDatabase, requirePostgres } from '../support/services.js';
 import { HandshakeRefusedError, StationSimulator } from '../support/station-simulator.js';
+import { eventually } from '../support/eventually.js';
 
 /**
  * What an operator and a station do on a fresh install: register a station and a token with the
@@ -22,21 +23,6 @@ const pingIntervalSeconds = 1;
 const password16 = 'sixteen-chars-pw-16';
 const password201 = 'another-password-201';
 
-async function eventually<T>(probe: () => Promise<T | undefined | null | false>, timeoutMs = readModelTimeoutMs, what = 'condition'): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const value = await probe();
-      if (value) return value;
-      last = value;
-    } catch (error) {
-      last = error;
-    }
-    if (Date.now() > deadline) throw new Error(`${what} not reached within ${timeoutMs} ms (last: ${String(last)})`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
 
 async function startServer(env: Record<string, string>): Promise<{ server: ChildProcess; port: number; ocppUrl: string; httpUrl: string }> {
   const server = spawnCli(['serve'], {
