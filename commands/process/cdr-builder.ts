@@ -48,14 +48,14 @@ export function cdrTokenOf(idToken: IdToken | null, token: TokenFacts | null, co
   return { country_code: party.countryCode, party_id: party.partyId, uid, type: ocpiTokenType(token?.tokenType ?? idToken?.type ?? 'OTHER'), contract_id: contractId };
 }
 
-/** OCPI numbers carry 4 decimals (ROUNDING.md): the part totals and quantities. */
+/** OCPI numbers carry 4 decimals (ARCHITECTURE.md, Rounding): the part totals and quantities. */
 function pricePart(pair: CostPair): Price {
   return pair.vat_applicable ? { excl_vat: pair.excl_vat.fixed4, incl_vat: pair.incl_vat.fixed4 } : { excl_vat: pair.excl_vat.fixed4 };
 }
 
 /**
  * total_cost is what is charged, invoiced and posted to the ledger: rounded to the currency's
- * minor unit (EUR cents, JPY yen, KWD fils), each side from its exact value (ROUNDING.md).
+ * minor unit (EUR cents, JPY yen, KWD fils), each side from its exact value (ARCHITECTURE.md, Rounding).
  */
 function priceCharged(pair: CostPair, currency: string): Price {
   const digits = currencyMinorUnits(currency);

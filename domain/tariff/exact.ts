@@ -34,7 +34,7 @@ export class Exact {
   get fixed4(): string {
     return roundHalfUp(this.numerator, this.denominator, 4);
   }
-  /** Rounded half away from zero to 2 decimals: the amount shown, invoiced and posted (ROUNDING.md). */
+  /** Rounded half away from zero to 2 decimals: the amount shown, invoiced and posted (ARCHITECTURE.md, Rounding). */
   get rounded2(): string {
     return roundHalfUp(this.numerator, this.denominator, 2);
   }

@@ -53,7 +53,7 @@ export interface SessionPrice {
   readonly start_date_time: string;
   readonly end_date_time: string;
   readonly charging_periods: readonly PricedChargingPeriod[];
-  /** After min_price/max_price; the parts below are before them (ROUNDING.md). */
+  /** After min_price/max_price; the parts below are before them (ARCHITECTURE.md, Rounding). */
   readonly total_cost: CostPair;
   readonly total_fixed_cost: CostPair;
   readonly total_energy_cost: CostPair;

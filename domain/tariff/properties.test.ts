@@ -100,7 +100,7 @@ describe('pricing properties', () => {
 
   it('known exception, by the mod_cdrs step_size rule: the first parked minute can lower the running cost', () => {
     // 35 min charging is billed 45 min (TIME rounded); once parking follows, charging is billed
-    // as measured and only parking is rounded (ROUNDING.md, "TIME followed by PARKING_TIME").
+    // as measured and only parking is rounded (ARCHITECTURE.md, Rounding, "TIME followed by PARKING_TIME").
     const start = Date.UTC(2024, 4, 14, 14, 35); // 16:35 in Amsterdam
     const charging: Stretch = { minutes: 35, whPerMinute: 100, state: 'CHARGING', currentA: 16, powerKw: 11 };
     const before = price(tariffs[1]!, start, [charging]);

@@ -49,7 +49,7 @@ const tariff = {
  * Expected figures, by hand. 14 kWh rather than 10 so that rounding is put to the test:
  *   excl. VAT: 1.00 + 14 × 0.25 = 1.00 + 3.50 = 4.50
  *   incl. VAT: 1.00 × 1.21 + 3.50 × 1.21 = 1.21 + 4.235 = 5.445 → 5.45
- * 5.445 is a tie: half away from zero (ROUNDING.md) gives 5.45, banker's rounding would give 5.44,
+ * 5.445 is a tie: half away from zero (ARCHITECTURE.md, Rounding) gives 5.45, banker's rounding would give 5.44,
  * and binary floating point (5.4449999…) would give 5.44 as well.
  *   VAT payable: 5.45 − 4.50 = 0.95
  */
