@@ -4,6 +4,7 @@ import { applyPage } from './apply.js';
 import { checkLease, leaseRetryIntervalMs, releaseLease, tryAcquireLease } from './lease.js';
 import type { Projection } from './projection.js';
 import { liveSchemaName, readState } from './schema.js';
+import { sleepUnlessAborted } from '../adapters/clock/sleep.js';
 
 /** Events per live batch transaction: short, because a long writing transaction holds back
  * pg_snapshot_xmin and with it every reader of the Postgres event store. */
@@ -24,16 +25,7 @@ export interface RunnerOptions {
   readonly rebuildStale?: () => Promise<void>;
 }
 
-const sleep = (ms: number, signal: AbortSignal) =>
-  new Promise<void>((resolve) => {
-    const timer = setTimeout(done, ms);
-    function done() {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    }
-    signal.addEventListener('abort', done, { once: true });
-  });
+const sleep = sleepUnlessAborted;
 
 /**
  * Keeps one projection's live schema caught up: holds the lease, reads $all in pages after the

@@ -6,6 +6,7 @@ import type { CommandBus } from '../bus.js';
 import type { BillingConfig } from './billing-config.js';
 import { billTransaction, completeCredit, type BillingDeps } from './billing-steps.js';
 import { memoryCheckpoint, postgresCheckpoint, type CheckpointStore } from './checkpoint.js';
+import { sleepUnlessAborted } from '../../adapters/clock/sleep.js';
 
 /**
  * The CDR process manager: a catch-up subscriber to $all with its own checkpoint. On
@@ -75,14 +76,7 @@ export async function catchUpCdrIssuer(deps: CdrIssuerDeps, checkpoint: Checkpoi
   }
 }
 
-const sleep = (ms: number, signal: AbortSignal) =>
-  new Promise<void>((resolve) => {
-    const timer = setTimeout(resolve, ms);
-    signal.addEventListener('abort', () => {
-      clearTimeout(timer);
-      resolve();
-    }, { once: true });
-  });
+const sleep = sleepUnlessAborted;
 
 /**
  * Runs the issuer until stopped: takes the lease (standby otherwise), catches up, polls for new
