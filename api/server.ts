@@ -16,6 +16,7 @@ import { healthPlugin } from './plugins/health.js';
 import { notYetImplemented } from './plugins/not-yet.js';
 import { registerOcpp } from './plugins/ocpp.js';
 import { operatorApiPlugin } from './plugins/operator-api.js';
+import { ocpiPlugin, ocpiSettingsDefault, type OcpiModule, type OcpiSettings } from '../ocpi/plugin.js';
 import { surfacePrefixes } from './surfaces.js';
 
 /**
@@ -51,6 +52,10 @@ export interface ServerDeps {
   readonly https?: { readonly key: string | Buffer; readonly cert: string | Buffer; readonly ca?: string | Buffer } | null;
   /** See api/plugins/operator-api.ts; null: loopback clients only. */
   readonly adminApiToken?: string | null;
+  /** OCPI identity, public URL and token secret; default: ocpi/plugin.ts ocpiSettingsDefault. */
+  readonly ocpi?: OcpiSettings;
+  /** OCPI functional modules to mount (each adds its routes and lists itself in /ocpi/2.2.1). */
+  readonly ocpiModules?: readonly OcpiModule[];
 }
 
 export const ocppSettingsDefault: Config['ocpp'] = {
@@ -67,10 +72,9 @@ interface Surface {
 }
 
 
-/** Surfaces still to come; OCPP and the operator endpoints of REST are registered in buildServer. */
+/** Surfaces still to come; OCPP, OCPI and the operator endpoints of REST are registered in buildServer. */
 function surfaces(): Surface[] {
   return [
-    { prefix: surfacePrefixes.ocpi, plugin: notYetImplemented('OCPI 2.2.1') },
     { prefix: surfacePrefixes.graphql, plugin: notYetImplemented('the GraphQL API') },
     { prefix: surfacePrefixes.rest, plugin: notYetImplemented('the REST API') },
   ];
@@ -114,6 +118,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     tenantId,
     adminApiToken: deps.adminApiToken ?? null,
   });
+  await app.register(ocpiPlugin, { prefix: surfacePrefixes.ocpi, db: deps.db, bus, clock, tenantId, settings: deps.ocpi ?? ocpiSettingsDefault, modules: deps.ocpiModules ?? [] });
   for (const surface of surfaces()) await app.register(surface.plugin, { prefix: surface.prefix });
   return app;
 }

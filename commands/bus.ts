@@ -3,6 +3,7 @@ import type { EventStore } from '../adapters/event-store/port.js';
 import { InvalidCommandError } from '../domain/shared/errors.js';
 import { cdrCommandTypes, cdrDecider, type CdrCommand } from '../domain/cdr/index.js';
 import { ledgerCommandTypes, ledgerDecider, type LedgerCommand } from '../domain/ledger/index.js';
+import { partnerCommandTypes, partnerDecider, type PartnerCommand } from '../domain/partner/index.js';
 import { settlementCommandTypes, settlementDecider, type SettlementCommand } from '../domain/settlement/index.js';
 import {
   stationCommandTypes,
@@ -34,7 +35,8 @@ export type Command =
   | LedgerCommand
   | SettlementCommand
   | TariffCommand
-  | TariffScopeCommand;
+  | TariffScopeCommand
+  | PartnerCommand;
 export type CommandType = Command['type'];
 
 /**
@@ -82,6 +84,7 @@ export function createCommandBus(deps: CommandBusDeps): CommandBus {
   const settlement = createCommandHandler(settlementDecider, handlerDeps);
   const tariff = createCommandHandler(tariffDecider, handlerDeps);
   const tariffScope = createCommandHandler(tariffScopeDecider, handlerDeps);
+  const partner = createCommandHandler(partnerDecider, handlerDeps);
   const routes = new Map<string, { aggregateType: string; handle: CommandHandler<Command> }>();
   const route = (types: readonly string[], aggregateType: string, handle: CommandHandler<never>) => {
     for (const type of types) {
@@ -98,6 +101,7 @@ export function createCommandBus(deps: CommandBusDeps): CommandBus {
   route(settlementCommandTypes, settlementDecider.aggregateType, settlement);
   route(tariffCommandTypes, tariffDecider.aggregateType, tariff);
   route(tariffScopeCommandTypes, tariffScopeDecider.aggregateType, tariffScope);
+  route(partnerCommandTypes, partnerDecider.aggregateType, partner);
 
   const inFlightMax = deps.options?.inFlightMax ?? commandsInFlightMax;
   const pendingMax = deps.options?.pendingMax ?? commandsPendingMax;

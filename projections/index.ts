@@ -9,6 +9,7 @@ import { ProjectionRunner, runnerBatchSizeDefault } from './runner.js';
 import { liveSchemaName, migrateProjectionSchema, readState, schemaExists } from './schema.js';
 import { cdrsProjection } from './cdrs.js';
 import { ledgerProjection } from './ledger.js';
+import { partnersProjection } from './partners.js';
 import { sessionsProjection } from './sessions.js';
 import { stationsProjection } from './stations.js';
 import { tokensProjection } from './tokens.js';
@@ -19,6 +20,7 @@ export type { SessionsReadModel, TransactionsTable } from './sessions.js';
 export type { TokensReadModel, TokensTable } from './tokens.js';
 export type { CdrsReadModel, CdrsTable } from './cdrs.js';
 export type { LedgerReadModel, LedgerAccountsTable, JournalLinesTable } from './ledger.js';
+export type { PartnersReadModel, PartnersTable } from './partners.js';
 export { liveSchemaName } from './schema.js';
 export { runnerBatchSizeDefault } from './runner.js';
 export { leaseDurationMs } from './lease.js';
@@ -32,7 +34,7 @@ export interface ProjectionDeps {
 }
 
 export function allProjections(): Projection[] {
-  return [stationsProjection, sessionsProjection, tokensProjection, cdrsProjection, ledgerProjection];
+  return [stationsProjection, sessionsProjection, tokensProjection, cdrsProjection, ledgerProjection, partnersProjection];
 }
 
 function find(name: string): Projection {

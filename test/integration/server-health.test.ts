@@ -34,7 +34,7 @@ describe('HTTP server (embedded database)', () => {
   });
 
   it('has a place for each surface not built yet, answering 501', async () => {
-    for (const url of ['/ocpi/versions', '/graphql']) {
+    for (const url of ['/graphql']) {
       const response = await app.inject({ method: 'GET', url });
       expect(response.statusCode, url).toBe(501);
     }

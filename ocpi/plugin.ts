@@ -1,0 +1,119 @@
+import type { FastifyInstance, FastifyPluginAsync } from 'fastify';
+import { z } from 'zod';
+import type { Clock } from '../adapters/clock/clock.js';
+import type { SqlExecutor } from '../adapters/sql/port.js';
+import type { CommandBus } from '../commands/index.js';
+import type { OcpiClientOptions } from './client/client.js';
+import { createPartnerDirectory, type PartnerDirectory } from './credentials/directory.js';
+import { registerCredentialsRoutes } from './credentials/routes.js';
+import type { CredentialsRole } from './credentials/schemas.js';
+import { createTokenSealer, ocpiSecretCharsMin } from './credentials/seal.js';
+import type { CredentialsDeps } from './credentials/service.js';
+import { installOcpiTransport, type OcpiTransport } from './transport/route.js';
+import { createVersionRegistry, type VersionRegistry } from './versions/registry.js';
+import { registerVersionRoutes } from './versions/routes.js';
+
+/**
+ * The OCPI 2.2.1 surface (mounted at /ocpi): transport rules for every route, the versions and
+ * credentials modules, and a hook for the functional modules (`modules`), which add their
+ * routes and list themselves in the version registry.
+ */
+
+export interface OcpiSettings {
+  /** Scheme and host partners reach us at, e.g. https://csms.example.com; null: from each request. */
+  readonly publicUrl: string | null;
+  /** Seals the tokens we present to partners (credentials/seal.ts); null keeps them as-is. */
+  readonly secret: string | null;
+  /** Our roles in every Credentials object. */
+  readonly roles: readonly CredentialsRole[];
+}
+
+const countryCode = z.string().regex(/^[A-Za-z]{2}$/, { message: 'must be 2 letters' });
+const partyId = z.string().regex(/^[A-Za-z0-9]{3}$/, { message: 'must be 3 letters or digits' });
+const blankAsUnset = (value: unknown) => (typeof value === 'string' && value.trim() === '' ? undefined : value);
+const ocpiEnvironment = z.object({
+  OCPI_PUBLIC_URL: z.preprocess(blankAsUnset, z.string().url().optional()),
+  OCPI_SECRET: z.preprocess(blankAsUnset, z.string().min(ocpiSecretCharsMin, { message: `must be at least ${ocpiSecretCharsMin} characters` }).optional()),
+  OCPI_COUNTRY_CODE: z.preprocess(blankAsUnset, countryCode.optional()),
+  OCPI_PARTY_ID: z.preprocess(blankAsUnset, partyId.optional()),
+  OCPI_BUSINESS_NAME: z.preprocess(blankAsUnset, z.string().min(1).max(100).optional()),
+});
+
+export const ocpiSettingsDefault: OcpiSettings = {
+  publicUrl: null,
+  secret: null,
+  roles: [{ role: 'CPO', country_code: 'NL', party_id: 'CSM', business_details: { name: 'Open-CSMS' } }],
+};
+
+/** OCPI settings from the environment (to be folded into api/config.ts's Config). */
+export function loadOcpiSettings(env: NodeJS.ProcessEnv = process.env): OcpiSettings {
+  const values = ocpiEnvironment.parse(env);
+  const role = ocpiSettingsDefault.roles[0]!;
+  return {
+    publicUrl: values.OCPI_PUBLIC_URL?.replace(/\/+$/, '') ?? null,
+    secret: values.OCPI_SECRET ?? null,
+    roles: [
+      {
+        role: 'CPO',
+        country_code: (values.OCPI_COUNTRY_CODE ?? role.country_code).toUpperCase(),
+        party_id: (values.OCPI_PARTY_ID ?? role.party_id).toUpperCase(),
+        business_details: { name: values.OCPI_BUSINESS_NAME ?? role.business_details.name },
+      },
+    ],
+  };
+}
+
+/** What a functional module gets to add its routes (next: locations, sessions, cdrs, tariffs, tokens, commands). */
+export interface OcpiModuleContext {
+  readonly app: FastifyInstance;
+  readonly transport: OcpiTransport;
+  readonly registry: VersionRegistry;
+  readonly credentials: CredentialsDeps;
+  /** Absolute URL of the OCPI surface, e.g. https://csms.example.com/ocpi. */
+  readonly baseUrl: (request: { protocol: string; host: string }) => string;
+}
+export type OcpiModule = (context: OcpiModuleContext) => void;
+
+export interface OcpiPluginOptions {
+  readonly db: SqlExecutor;
+  readonly bus: CommandBus;
+  readonly clock: Clock;
+  readonly tenantId: string;
+  readonly settings: OcpiSettings;
+  readonly modules?: readonly OcpiModule[];
+  /** For calls to partners (tests shorten timeouts). */
+  readonly client?: Omit<OcpiClientOptions, 'token' | 'correlationId' | 'routing'>;
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    ocpiPartners?: PartnerDirectory;
+    ocpiCredentials?: CredentialsDeps;
+  }
+}
+
+export const ocpiPlugin: FastifyPluginAsync<OcpiPluginOptions> = async (app, options) => {
+  const directory = createPartnerDirectory(options.db, options.tenantId);
+  const sealer = createTokenSealer(options.settings.secret);
+  if (!sealer.encrypts) app.log.warn('OCPI_SECRET is not set: tokens we present to OCPI partners are stored unencrypted');
+  const transport: OcpiTransport = { authenticator: directory, clock: options.clock };
+  const registry = createVersionRegistry();
+  const prefix = app.prefix;
+  const baseUrl = (request: { protocol: string; host: string }) => `${options.settings.publicUrl ?? `${request.protocol}://${request.host}`}${prefix}`;
+  const credentials: CredentialsDeps = {
+    bus: options.bus,
+    clock: options.clock,
+    tenantId: options.tenantId,
+    sealer,
+    directory,
+    roles: options.settings.roles,
+    ...(options.client ? { client: options.client } : {}),
+  };
+  installOcpiTransport(app, transport);
+  registerVersionRoutes(app, transport, registry, baseUrl);
+  registerCredentialsRoutes(app, transport, registry, credentials, (request) => `${baseUrl(request)}/versions`);
+  for (const module of options.modules ?? []) module({ app, transport, registry, credentials, baseUrl });
+  // Inside the encapsulated OCPI context: its modules share one directory and sealer.
+  app.decorate('ocpiPartners', directory);
+  app.decorate('ocpiCredentials', credentials);
+};
