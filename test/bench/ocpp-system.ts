@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { createWriteStream, readdirSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import pg from 'pg';
 
@@ -162,6 +162,8 @@ export function spawnServer(
 ): Promise<{ server: ServerProcess; match: RegExpExecArray }> {
   const child = spawn(command, args, { env, stdio: ['ignore', 'pipe', 'pipe'], cwd: process.cwd() });
   const tail: string[] = [];
+  // Diagnosis: OCPP_BENCH_SERVER_LOG=path keeps the server's whole output (the tail alone hides why calls failed).
+  const logFile = process.env.OCPP_BENCH_SERVER_LOG ? createWriteStream(process.env.OCPP_BENCH_SERVER_LOG, { flags: 'a' }) : null;
   const lineWaiters = new Set<(line: string) => void>();
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   const server: ServerProcess = {
@@ -202,6 +204,7 @@ export function spawnServer(
     }, readyTimeoutMs);
     const onLine = (line: string) => {
       tail.push(line);
+      logFile?.write(`${line}\n`);
       if (tail.length > serverOutputLinesKept) tail.shift();
       for (const waiter of [...lineWaiters]) waiter(line);
       const match = settled ? null : ready.exec(line);

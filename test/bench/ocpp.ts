@@ -194,11 +194,13 @@ async function main(): Promise<number> {
     log(`database ${database.name} created`);
   }
   const port = await freeLoopbackPort();
+  // Diagnosis: OCPP_BENCH_SERVER_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/p" (node refuses --cpu-prof in NODE_OPTIONS).
+  const serverNodeArgs = (process.env.OCPP_BENCH_SERVER_NODE_ARGS ?? '').split(' ').filter((arg) => arg.length > 0);
   const env: NodeJS.ProcessEnv = { ...process.env, HOST: '127.0.0.1', PORT: String(port), LOG_LEVEL: flags['server-log-level'] };
   delete env.DATABASE_URL;
   if (database) env.DATABASE_URL = database.url;
   const started = serverMode === 'csms'
-    ? await spawnServer(process.execPath, ['bin/csms.mjs', 'serve'], env, /stations \(OCPP\):\s+(ws:\/\/\S+?)\/\{stationId\}/, serverReadyTimeoutMs)
+    ? await spawnServer(process.execPath, [...serverNodeArgs, 'bin/csms.mjs', 'serve'], env, /stations \(OCPP\):\s+(ws:\/\/\S+?)\/\{stationId\}/, serverReadyTimeoutMs)
     : await spawnServer(process.execPath, ['--expose-gc', '--import', 'tsx', 'test/bench/ocpp-transport-server.ts'], env, /ocpp-bench-ready (ws:\/\/\S+)/, serverReadyTimeoutMs);
   server = started.server;
   const url = started.match[1]!;
