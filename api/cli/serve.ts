@@ -39,6 +39,20 @@ export function connectionLines(config: Config, port: number): string[] {
   return lines;
 }
 
+/** Longest wait for commands still running at shutdown (disconnects of the closed stations). */
+export const shutdownCommandDrainMs = 5_000; // within shutdownGraceMs, which ends the process regardless
+const shutdownDrainPollMs = 50;
+
+async function drainCommandBus(bus: { pending(): number }): Promise<void> {
+  const deadline = Date.now() + shutdownCommandDrainMs;
+  let quietChecks = 0;
+  // Two quiet checks in a row: a socket close event may queue a command just after one.
+  while (quietChecks < 2 && Date.now() < deadline) {
+    quietChecks = bus.pending() === 0 ? quietChecks + 1 : 0;
+    await new Promise((resolve) => setTimeout(resolve, shutdownDrainPollMs));
+  }
+}
+
 export function registerServeCommand(program: Command, context: CliContext): void {
   program
     .command('serve')
@@ -93,6 +107,9 @@ export function registerServeCommand(program: Command, context: CliContext): voi
           forceExit.unref();
           try {
             await server.close(); // stop accepting, finish in-flight requests
+            // Closing stations records their disconnects through the bus after close() resolves;
+            // let those land before the event store closes, or they are lost as errors.
+            await drainCommandBus(services.bus);
           } finally {
             await stopBackground(); // finish the current batches; their checkpoints commit with them
           }
