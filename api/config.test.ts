@@ -15,7 +15,29 @@ describe('loadConfig', () => {
       ocpp: { unknownStations: 'pending', unknownTokens: 'reject', heartbeatIntervalSeconds: 300, pingIntervalSeconds: 60, allowUnsecured: false },
       tls: null,
       adminApiToken: null,
+      ocpi: { publicUrl: null, secret: null, roles: [{ role: 'CPO', country_code: 'NL', party_id: 'CSM', business_details: { name: 'Open-CSMS' } }] },
     });
+  });
+
+  it('reads the OCPI settings: public URL without a trailing slash, identity upper-cased', () => {
+    const secret = 's'.repeat(32);
+    expect(
+      loadConfig({ OCPI_PUBLIC_URL: 'https://csms.example.com/', OCPI_SECRET: secret, OCPI_COUNTRY_CODE: 'de', OCPI_PARTY_ID: 'ab1', OCPI_BUSINESS_NAME: 'Acme Charging' }, '/x').ocpi,
+    ).toEqual({ publicUrl: 'https://csms.example.com', secret, roles: [{ role: 'CPO', country_code: 'DE', party_id: 'AB1', business_details: { name: 'Acme Charging' } }] });
+  });
+
+  it('refuses invalid OCPI settings, never echoing OCPI_SECRET', () => {
+    let error: unknown;
+    try {
+      loadConfig({ OCPI_PUBLIC_URL: 'ftp://x', OCPI_SECRET: 'too-short-secret', OCPI_COUNTRY_CODE: 'NLD', OCPI_PARTY_ID: 'TOOLONG' });
+    } catch (caught) {
+      error = caught;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    const problems = (error as ConfigError).problems.join('\n');
+    for (const name of ['OCPI_PUBLIC_URL', 'OCPI_SECRET', 'OCPI_COUNTRY_CODE', 'OCPI_PARTY_ID']) expect(problems).toContain(name);
+    expect(problems).toContain('OCPI_SECRET="***"');
+    expect(problems).not.toContain('too-short-secret');
   });
 
   it('treats empty variables as unset', () => {

@@ -1,5 +1,7 @@
 import path from 'node:path';
 import { z } from 'zod';
+import { ocpiSecretCharsMin } from '../ocpi/credentials/seal.js';
+import type { OcpiSettings } from '../ocpi/plugin.js';
 
 /**
  * Configuration from environment variables (design.md, "Configuration"), validated once at
@@ -32,6 +34,13 @@ export const pingIntervalSecondsDefault = 60;
 export const pingIntervalSecondsMax = 3_600;
 /** An admin token shorter than this is guessable; refuse it at start. */
 export const adminApiTokenCharsMin = 16;
+
+/** Our OCPI identity when OCPI_COUNTRY_CODE / OCPI_PARTY_ID / OCPI_BUSINESS_NAME are unset. */
+export const ocpiCountryCodeDefault = 'NL';
+export const ocpiPartyIdDefault = 'CSM';
+export const ocpiBusinessNameDefault = 'Open-CSMS';
+/** Variables whose values are never echoed in configuration errors. */
+const secretVariables = new Set(['ADMIN_API_TOKEN', 'OCPI_SECRET']);
 
 const logLevels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof logLevels)[number];
@@ -79,6 +88,11 @@ const environmentSchema = z.object({
   TLS_KEY_FILE: optional(z.string()),
   TLS_CA_FILE: optional(z.string()),
   ADMIN_API_TOKEN: optional(z.string().min(adminApiTokenCharsMin, { message: `must be at least ${adminApiTokenCharsMin} characters` })),
+  OCPI_PUBLIC_URL: optional(urlWithScheme(['http', 'https'])),
+  OCPI_SECRET: optional(z.string().min(ocpiSecretCharsMin, { message: `must be at least ${ocpiSecretCharsMin} characters` })),
+  OCPI_COUNTRY_CODE: optional(z.string().regex(/^[A-Za-z]{2}$/, { message: 'must be 2 letters (ISO 3166-1 alpha-2)' })),
+  OCPI_PARTY_ID: optional(z.string().regex(/^[A-Za-z0-9]{3}$/, { message: 'must be 3 letters or digits' })),
+  OCPI_BUSINESS_NAME: optional(z.string().max(100, { message: 'must be at most 100 characters' })),
 });
 
 function seconds(max: number) {
@@ -115,6 +129,8 @@ export type Config = {
   readonly tls: { readonly certFile: string; readonly keyFile: string; readonly caFile: string | null } | null;
   /** Bearer token for the operator REST endpoints; null: only loopback clients may use them. */
   readonly adminApiToken: string | null;
+  /** OCPI: public URL partners reach us at, the secret sealing partner tokens, our CPO identity. */
+  readonly ocpi: OcpiSettings;
 };
 
 /** Thrown with every invalid variable listed, so one start tells the operator everything to fix. */
@@ -132,7 +148,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd: string = p
       const name = issue.path.join('.');
       const value = env[name];
       // A secret is never echoed, not even a wrong one (it may be the right one mistyped).
-      const shown = name === 'ADMIN_API_TOKEN' ? '***' : name.endsWith('_URL') ? hidePassword(value ?? '') : value;
+      const shown = secretVariables.has(name) ? '***' : name.endsWith('_URL') ? hidePassword(value ?? '') : value;
       return `${name}=${JSON.stringify(shown)}: ${issue.message}`;
     });
     throw new ConfigError(problems);
@@ -171,6 +187,18 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd: string = p
           }
         : null,
     adminApiToken: values.ADMIN_API_TOKEN ?? null,
+    ocpi: {
+      publicUrl: values.OCPI_PUBLIC_URL?.replace(/\/+$/, '') ?? null,
+      secret: values.OCPI_SECRET ?? null,
+      roles: [
+        {
+          role: 'CPO',
+          country_code: (values.OCPI_COUNTRY_CODE ?? ocpiCountryCodeDefault).toUpperCase(),
+          party_id: (values.OCPI_PARTY_ID ?? ocpiPartyIdDefault).toUpperCase(),
+          business_details: { name: values.OCPI_BUSINESS_NAME?.trim() || ocpiBusinessNameDefault },
+        },
+      ],
+    },
   };
 }
 

@@ -16,7 +16,7 @@ import { healthPlugin } from './plugins/health.js';
 import { notYetImplemented } from './plugins/not-yet.js';
 import { registerOcpp } from './plugins/ocpp.js';
 import { operatorApiPlugin } from './plugins/operator-api.js';
-import { ocpiPlugin, ocpiSettingsDefault, type OcpiModule, type OcpiSettings } from '../ocpi/plugin.js';
+import { ocpiPlugin, ocpiSettingsDefault, type OcpiModule, type OcpiModuleContext, type OcpiSettings } from '../ocpi/plugin.js';
 import { surfacePrefixes } from './surfaces.js';
 
 /**
@@ -109,6 +109,9 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     settings: deps.ocpp ?? ocppSettingsDefault,
     path: surfacePrefixes.ocpp,
   });
+  // The operator API's OCPI endpoints (csms ocpi invite | register) share the OCPI surface's
+  // partner directory and sealer, which exist once the OCPI plugin below is registered.
+  let ocpiContext: OcpiModuleContext | undefined;
   await app.register(operatorApiPlugin, {
     prefix: surfacePrefixes.rest,
     db: deps.db,
@@ -117,8 +120,18 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     clock,
     tenantId,
     adminApiToken: deps.adminApiToken ?? null,
+    ocpi: () => ocpiContext,
   });
-  await app.register(ocpiPlugin, { prefix: surfacePrefixes.ocpi, db: deps.db, bus, clock, tenantId, settings: deps.ocpi ?? ocpiSettingsDefault, modules: deps.ocpiModules ?? [] });
+  const captureOcpiContext: OcpiModule = (context) => void (ocpiContext = context);
+  await app.register(ocpiPlugin, {
+    prefix: surfacePrefixes.ocpi,
+    db: deps.db,
+    bus,
+    clock,
+    tenantId,
+    settings: deps.ocpi ?? ocpiSettingsDefault,
+    modules: [...(deps.ocpiModules ?? []), captureOcpiContext],
+  });
   for (const surface of surfaces()) await app.register(surface.plugin, { prefix: surface.prefix });
   return app;
 }

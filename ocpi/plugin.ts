@@ -1,5 +1,4 @@
 import type { FastifyInstance, FastifyPluginAsync } from 'fastify';
-import { z } from 'zod';
 import type { Clock } from '../adapters/clock/clock.js';
 import type { SqlExecutor } from '../adapters/sql/port.js';
 import type { CommandBus } from '../commands/index.js';
@@ -7,7 +6,7 @@ import type { OcpiClientOptions } from './client/client.js';
 import { createPartnerDirectory, type PartnerDirectory } from './credentials/directory.js';
 import { registerCredentialsRoutes } from './credentials/routes.js';
 import type { CredentialsRole } from './credentials/schemas.js';
-import { createTokenSealer, ocpiSecretCharsMin } from './credentials/seal.js';
+import { createTokenSealer } from './credentials/seal.js';
 import type { CredentialsDeps } from './credentials/service.js';
 import { installOcpiTransport, type OcpiTransport } from './transport/route.js';
 import { createVersionRegistry, type VersionRegistry } from './versions/registry.js';
@@ -28,40 +27,12 @@ export interface OcpiSettings {
   readonly roles: readonly CredentialsRole[];
 }
 
-const countryCode = z.string().regex(/^[A-Za-z]{2}$/, { message: 'must be 2 letters' });
-const partyId = z.string().regex(/^[A-Za-z0-9]{3}$/, { message: 'must be 3 letters or digits' });
-const blankAsUnset = (value: unknown) => (typeof value === 'string' && value.trim() === '' ? undefined : value);
-const ocpiEnvironment = z.object({
-  OCPI_PUBLIC_URL: z.preprocess(blankAsUnset, z.string().url().optional()),
-  OCPI_SECRET: z.preprocess(blankAsUnset, z.string().min(ocpiSecretCharsMin, { message: `must be at least ${ocpiSecretCharsMin} characters` }).optional()),
-  OCPI_COUNTRY_CODE: z.preprocess(blankAsUnset, countryCode.optional()),
-  OCPI_PARTY_ID: z.preprocess(blankAsUnset, partyId.optional()),
-  OCPI_BUSINESS_NAME: z.preprocess(blankAsUnset, z.string().min(1).max(100).optional()),
-});
-
+/** Without configuration (tests, buildServer without `ocpi`); `csms serve` passes api/config.ts's Config.ocpi. */
 export const ocpiSettingsDefault: OcpiSettings = {
   publicUrl: null,
   secret: null,
   roles: [{ role: 'CPO', country_code: 'NL', party_id: 'CSM', business_details: { name: 'Open-CSMS' } }],
 };
-
-/** OCPI settings from the environment (to be folded into api/config.ts's Config). */
-export function loadOcpiSettings(env: NodeJS.ProcessEnv = process.env): OcpiSettings {
-  const values = ocpiEnvironment.parse(env);
-  const role = ocpiSettingsDefault.roles[0]!;
-  return {
-    publicUrl: values.OCPI_PUBLIC_URL?.replace(/\/+$/, '') ?? null,
-    secret: values.OCPI_SECRET ?? null,
-    roles: [
-      {
-        role: 'CPO',
-        country_code: (values.OCPI_COUNTRY_CODE ?? role.country_code).toUpperCase(),
-        party_id: (values.OCPI_PARTY_ID ?? role.party_id).toUpperCase(),
-        business_details: { name: values.OCPI_BUSINESS_NAME ?? role.business_details.name },
-      },
-    ],
-  };
-}
 
 /** What a functional module gets to add its routes (next: locations, sessions, cdrs, tariffs, tokens, commands). */
 export interface OcpiModuleContext {

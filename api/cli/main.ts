@@ -3,6 +3,7 @@ import { registerAuditCommands } from './audit.js';
 import { registerBillingCommands } from './billing.js';
 import { registerEventsCommands } from './events.js';
 import { registerMigrateCommand } from './migrate.js';
+import { registerOcpiCommands } from './ocpi.js';
 import { registerProjectionsCommands } from './projections.js';
 import { createContext, ExitCode, reportError, type CliContext } from './run.js';
 import { registerServeCommand } from './serve.js';
@@ -25,6 +26,8 @@ OCPP: OCPP_UNKNOWN_STATIONS (reject | pending | accept, default pending), OCPP_U
 (reject | accept, default reject), OCPP_HEARTBEAT_INTERVAL_S (300), OCPP_PING_INTERVAL_S (60),
 OCPP_ALLOW_UNSECURED (false); TLS_CERT_FILE + TLS_KEY_FILE (HTTPS/WSS, profile 2), TLS_CA_FILE
 (client certificates, profile 3); ADMIN_API_TOKEN (operator API; unset: loopback only);
+OCPI: OCPI_PUBLIC_URL (how partners reach us), OCPI_SECRET (seals partner tokens, 32+ chars),
+OCPI_COUNTRY_CODE (NL), OCPI_PARTY_ID (CSM), OCPI_BUSINESS_NAME (Open-CSMS);
 CSMS_SERVER_URL (where \`csms station call\` finds the server).`;
 
 export function buildProgram(context: CliContext): Command {
@@ -44,6 +47,7 @@ export function buildProgram(context: CliContext): Command {
   registerStationsCommands(program, context);
   registerTokensCommands(program, context);
   registerStationCallCommand(program, context);
+  registerOcpiCommands(program, context);
   return program;
 }
 

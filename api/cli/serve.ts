@@ -86,6 +86,7 @@ export function registerServeCommand(program: Command, context: CliContext): voi
               ocpp: config.ocpp,
               https,
               adminApiToken: config.adminApiToken,
+              ocpi: config.ocpi,
             });
             await server.listen({ host: config.host, port: config.port });
           } catch (error) {

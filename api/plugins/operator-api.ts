@@ -7,6 +7,10 @@ import type { SqlDatabase } from '../../adapters/sql/port.js';
 import type { CommandBus } from '../../commands/index.js';
 import { IllegalStateError, InvalidCommandError } from '../../domain/shared/errors.js';
 import { createStationOperations, stationOperationTimeoutMsMax } from '../../ocpp/operations/index.js';
+import { OcpiError } from '../../ocpi/transport/status.js';
+import type { OcpiModuleContext } from '../../ocpi/plugin.js';
+import { partnerIdPattern } from '../../ocpi/credentials/service.js';
+import { inviteOcpiPartner, registerOcpiPartner } from '../ocpi-commands.js';
 import { blockToken, issueToken, listStations, registerStation, type OperatorDeps } from '../operator-commands.js';
 
 /**
@@ -16,6 +20,8 @@ import { blockToken, issueToken, listStations, registerStation, type OperatorDep
  *   POST /tokens                   issue a token                                   {uid, type?, expires?, contractId?, issuer?, whitelist?}
  *   POST /tokens/:uid/block        block a token                                   {reason?}
  *   POST /stations/:id/calls       send any CSMS→station message, answer inline    {action, payload, timeoutMs?}
+ *   POST /ocpi/partners/:id/invitation    token A for a partner to register with us (shown once)
+ *   POST /ocpi/partners/:id/registration  register with a partner: {url (their versions), token (their A)}
  * `csms station call` must come here: the station's WebSocket lives in this process. The others
  * are how the CLI works while the server holds the embedded database.
  *
@@ -30,6 +36,8 @@ export interface OperatorApiOptions {
   readonly clock: Clock;
   readonly tenantId: string;
   readonly adminApiToken: string | null;
+  /** The OCPI surface's credentials context (its partner directory and sealer), once mounted. */
+  readonly ocpi?: () => OcpiModuleContext | undefined;
 }
 
 /** Refusals of the operator API so far, for metrics. */
@@ -58,6 +66,9 @@ const callBody = z.object({
   payload: z.record(z.string(), z.unknown()),
   timeoutMs: z.number().int().min(1).max(stationOperationTimeoutMsMax).optional(),
 });
+
+const partnerIdSchema = z.string().regex(partnerIdPattern, { message: "partner id must be 1 to 64 letters, digits, '_' or '.'" });
+const partnerRegistrationBody = z.object({ url: z.url({ protocol: /^https?$/ }).max(2000), token: z.string().min(1).max(500) });
 
 function digest(text: string): Buffer {
   return createHash('sha256').update(text).digest();
@@ -88,6 +99,8 @@ export const operatorApiPlugin: FastifyPluginAsync<OperatorApiOptions> = async (
     if (error instanceof z.ZodError) return reply.code(400).send({ error: 'Bad Request', message: z.prettifyError(error) });
     if (error instanceof InvalidCommandError) return reply.code(400).send({ error: 'Bad Request', message: error.message });
     if (error instanceof IllegalStateError) return reply.code(409).send({ error: 'Conflict', message: error.message });
+    // The OCPI partner refused or could not be used: a bad gateway, with the OCPI status code.
+    if (error instanceof OcpiError) return reply.code(502).send({ error: 'Bad Gateway', message: error.message, ocpiStatusCode: error.statusCode });
     const status = (error as { statusCode?: number }).statusCode;
     if (status !== undefined && status < 500) return reply.code(status).send({ error: 'Bad Request', message: (error as Error).message });
     request.log.error({ err: error }, 'operator api failed');
@@ -142,5 +155,27 @@ export const operatorApiPlugin: FastifyPluginAsync<OperatorApiOptions> = async (
     if (result.outcome === 'answered') return result;
     const status = result.reason.kind === 'not-connected' ? 404 : result.reason.kind === 'timeout' ? 504 : 502;
     return reply.code(status).send(result);
+  });
+
+  const ocpiCredentials = (context: OcpiModuleContext | undefined) => {
+    if (context === undefined) throw Object.assign(new Error('the OCPI surface is not mounted on this server'), { statusCode: 404 });
+    return context.credentials;
+  };
+
+  app.post<{ Params: { id: string } }>('/ocpi/partners/:id/invitation', async (request, reply) => {
+    const partnerId = partnerIdSchema.parse(request.params.id);
+    const context = options.ocpi?.();
+    const credentials = ocpiCredentials(context);
+    const invitation = await inviteOcpiPartner(credentials, partnerId, `${context!.baseUrl(request)}/versions`, actor);
+    return reply.code(201).send(invitation);
+  });
+
+  app.post<{ Params: { id: string } }>('/ocpi/partners/:id/registration', async (request, reply) => {
+    const partnerId = partnerIdSchema.parse(request.params.id);
+    const body = partnerRegistrationBody.parse(request.body);
+    const context = options.ocpi?.();
+    const credentials = ocpiCredentials(context);
+    const outcome = await registerOcpiPartner(credentials, { partnerId, ...body }, `${context!.baseUrl(request)}/versions`, actor);
+    return reply.code(201).send(outcome);
   });
 };
