@@ -1,5 +1,5 @@
 import type { SqlDatabase, SqlExecutor } from '../adapters/sql/port.js';
-import { ensureMigrated } from './schema.js';
+import { migrate } from '../adapters/sql/migrate.js';
 
 /**
  * One runner per projection across the cluster (design.md, "Scale-out"): a lease row in
@@ -20,7 +20,7 @@ export const leaseRetryIntervalMs = 500;
 export const leaseHandoverRequestMs = 60_000;
 
 export async function migrateLeases(db: SqlDatabase): Promise<void> {
-  await ensureMigrated(db, leaseMigrationsGroup, leaseSchema);
+  await migrate(db, leaseMigrationsGroup, leaseSchema);
 }
 
 const interval = (ms: number) => `make_interval(secs => ${ms / 1000})`;

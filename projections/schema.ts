@@ -35,15 +35,10 @@ export async function nextAsideNumber(db: SqlExecutor, projectionName: string): 
   return highest + 1;
 }
 
-/** `migrate` under the name the projection code uses; kept so callers read as intent. */
-export async function ensureMigrated(db: SqlDatabase, group: string, schema: string): Promise<void> {
-  await migrate(db, group, schema);
-}
-
 /** Creates (or brings up to date) a projection schema: state table, read-model tables, state row. */
 export async function migrateProjectionSchema(db: SqlDatabase, projection: Projection, schema: string): Promise<void> {
-  await ensureMigrated(db, projectionStateMigrationsGroup, schema);
-  await ensureMigrated(db, projection.migrationsGroup, schema);
+  await migrate(db, projectionStateMigrationsGroup, schema);
+  await migrate(db, projection.migrationsGroup, schema);
   await db.query(
     `INSERT INTO ${quoteIdentifier(schema)}.projection_state (projection, version) VALUES ($1, $2) ON CONFLICT DO NOTHING`,
     [projection.name, projection.version],

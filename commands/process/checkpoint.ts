@@ -1,7 +1,7 @@
 import { comparePositions, type Position } from '../../adapters/event-store/port.js';
 import type { SqlDatabase } from '../../adapters/sql/port.js';
 import { invariant } from '../../domain/shared/assert.js';
-import { ensureMigrated } from '../../projections/schema.js';
+import { migrate } from '../../adapters/sql/migrate.js';
 
 /** Where a process manager keeps its place in $all. Forward only (style.md). */
 export interface CheckpointStore {
@@ -15,7 +15,7 @@ export const processSchema = 'process_cdr_issuer';
 export const processMigrationsGroup = 'process-cdr-issuer';
 
 export async function postgresCheckpoint(db: SqlDatabase, name: string): Promise<CheckpointStore> {
-  await ensureMigrated(db, processMigrationsGroup, processSchema);
+  await migrate(db, processMigrationsGroup, processSchema);
   await db.query(`INSERT INTO ${processSchema}.checkpoint (name) VALUES ($1) ON CONFLICT DO NOTHING`, [name]);
   return {
     async load() {

@@ -1,5 +1,6 @@
 import { InvalidCommandError } from '../../domain/shared/errors.js';
 import type { MappingContext, OcppRequest } from './mapping.js';
+import { getLogRequest } from './get-log.js';
 import { unsupported } from './mapping.js';
 import type { CertificateType, ChargingProfile, StationOperation, TriggeredMessage } from './operations.js';
 
@@ -107,16 +108,7 @@ export function request16(operation: StationOperation, context: MappingContext):
           },
         };
       }
-      return {
-        action: 'GetLog',
-        payload: {
-          logType: 'SecurityLog',
-          requestId: context.requestId,
-          retries: operation.retries,
-          retryInterval: operation.retryIntervalS,
-          log: { remoteLocation: operation.remoteLocation, oldestTimestamp: operation.oldestAt, latestTimestamp: operation.latestAt },
-        },
-      };
+      return getLogRequest(operation, context.requestId, 'SecurityLog');
     case 'sendLocalList':
       return {
         action: 'SendLocalList',

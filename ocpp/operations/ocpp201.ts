@@ -1,5 +1,6 @@
 import { InvalidCommandError } from '../../domain/shared/errors.js';
 import type { MappingContext, OcppRequest } from './mapping.js';
+import { getLogRequest } from './get-log.js';
 import { unsupported } from './mapping.js';
 import type { CertificateType, ChargingProfile, StationOperation, TriggeredMessage } from './operations.js';
 import { parseConfigurationKey } from './settings.js';
@@ -101,16 +102,7 @@ export function request201(operation: StationOperation, context: MappingContext)
         },
       };
     case 'getLog':
-      return {
-        action: 'GetLog',
-        payload: {
-          logType: operation.logType === 'diagnostics' ? 'DiagnosticsLog' : 'SecurityLog',
-          requestId: context.requestId,
-          retries: operation.retries,
-          retryInterval: operation.retryIntervalS,
-          log: { remoteLocation: operation.remoteLocation, oldestTimestamp: operation.oldestAt, latestTimestamp: operation.latestAt },
-        },
-      };
+      return getLogRequest(operation, context.requestId, operation.logType === 'diagnostics' ? 'DiagnosticsLog' : 'SecurityLog');
     case 'sendLocalList':
       return {
         action: 'SendLocalList',
