@@ -16,6 +16,8 @@ import { healthPlugin } from './plugins/health.js';
 import { notYetImplemented } from './plugins/not-yet.js';
 import { registerOcpp } from './plugins/ocpp.js';
 import { operatorApiPlugin } from './plugins/operator-api.js';
+import { ocpiFunctionalModules } from '../ocpi/modules/index.js';
+import { createOcpiStationCommands } from './ocpi-station-commands.js';
 import { ocpiPlugin, ocpiSettingsDefault, type OcpiModule, type OcpiModuleContext, type OcpiSettings } from '../ocpi/plugin.js';
 import { surfacePrefixes } from './surfaces.js';
 
@@ -130,7 +132,9 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     clock,
     tenantId,
     settings: deps.ocpi ?? ocpiSettingsDefault,
-    modules: [...(deps.ocpiModules ?? []), captureOcpiContext],
+    modules: [...ocpiFunctionalModules, ...(deps.ocpiModules ?? []), captureOcpiContext],
+    stationCommands: createOcpiStationCommands({}),
+    eventReader: deps.eventStore,
   });
   for (const surface of surfaces()) await app.register(surface.plugin, { prefix: surface.prefix });
   return app;

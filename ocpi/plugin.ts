@@ -6,8 +6,10 @@ import type { OcpiClientOptions } from './client/client.js';
 import { createPartnerDirectory, type PartnerDirectory } from './credentials/directory.js';
 import { registerCredentialsRoutes } from './credentials/routes.js';
 import type { CredentialsRole } from './credentials/schemas.js';
-import { createTokenSealer } from './credentials/seal.js';
+import { createTokenSealer, type TokenSealer } from './credentials/seal.js';
 import type { CredentialsDeps } from './credentials/service.js';
+import type { OcpiEventReader, OcpiStationCommands } from './ports.js';
+import type { OcpiParty } from './transport/headers.js';
 import { installOcpiTransport, type OcpiTransport } from './transport/route.js';
 import { createVersionRegistry, type VersionRegistry } from './versions/registry.js';
 import { registerVersionRoutes } from './versions/routes.js';
@@ -34,7 +36,7 @@ export const ocpiSettingsDefault: OcpiSettings = {
   roles: [{ role: 'CPO', country_code: 'NL', party_id: 'CSM', business_details: { name: 'Open-CSMS' } }],
 };
 
-/** What a functional module gets to add its routes (next: locations, sessions, cdrs, tariffs, tokens, commands). */
+/** What a functional module gets to add its routes (ocpi/modules/index.ts lists the modules). */
 export interface OcpiModuleContext {
   readonly app: FastifyInstance;
   readonly transport: OcpiTransport;
@@ -42,6 +44,20 @@ export interface OcpiModuleContext {
   readonly credentials: CredentialsDeps;
   /** Absolute URL of the OCPI surface, e.g. https://csms.example.com/ocpi. */
   readonly baseUrl: (request: { protocol: string; host: string }) => string;
+  /** Read models (never the event store). */
+  readonly db: SqlExecutor;
+  readonly bus: CommandBus;
+  readonly clock: Clock;
+  readonly tenantId: string;
+  /** Our CPO party: the first CPO role of the settings (country code and party id of our objects). */
+  readonly us: OcpiParty;
+  readonly sealer: TokenSealer;
+  /** Remote commands to stations; null where no OCPP gateway runs (tests of OCPI alone). */
+  readonly stationCommands: OcpiStationCommands | null;
+  /** Command-side stream reads (e.g. a token's state); null in tests of OCPI alone. */
+  readonly eventReader: OcpiEventReader | null;
+  /** Timeouts and fetch for calls to partners (tests shorten them). */
+  readonly client: Omit<OcpiClientOptions, 'token' | 'correlationId' | 'routing'>;
 }
 export type OcpiModule = (context: OcpiModuleContext) => void;
 
@@ -54,6 +70,15 @@ export interface OcpiPluginOptions {
   readonly modules?: readonly OcpiModule[];
   /** For calls to partners (tests shorten timeouts). */
   readonly client?: Omit<OcpiClientOptions, 'token' | 'correlationId' | 'routing'>;
+  readonly stationCommands?: OcpiStationCommands | null;
+  readonly eventReader?: OcpiEventReader | null;
+}
+
+/** Our CPO party from the configured roles (the first CPO role, else the first role). */
+export function ourParty(settings: OcpiSettings): OcpiParty {
+  const role = settings.roles.find((candidate) => candidate.role === 'CPO') ?? settings.roles[0];
+  if (role === undefined) throw new Error('OCPI settings need at least one role');
+  return { countryCode: role.country_code.toUpperCase(), partyId: role.party_id.toUpperCase() };
 }
 
 declare module 'fastify' {
@@ -83,7 +108,23 @@ export const ocpiPlugin: FastifyPluginAsync<OcpiPluginOptions> = async (app, opt
   installOcpiTransport(app, transport);
   registerVersionRoutes(app, transport, registry, baseUrl);
   registerCredentialsRoutes(app, transport, registry, credentials, (request) => `${baseUrl(request)}/versions`);
-  for (const module of options.modules ?? []) module({ app, transport, registry, credentials, baseUrl });
+  const context: OcpiModuleContext = {
+    app,
+    transport,
+    registry,
+    credentials,
+    baseUrl,
+    db: options.db,
+    bus: options.bus,
+    clock: options.clock,
+    tenantId: options.tenantId,
+    us: ourParty(options.settings),
+    sealer,
+    stationCommands: options.stationCommands ?? null,
+    eventReader: options.eventReader ?? null,
+    client: options.client ?? {},
+  };
+  for (const module of options.modules ?? []) module(context);
   // Inside the encapsulated OCPI context: its modules share one directory and sealer.
   app.decorate('ocpiPartners', directory);
   app.decorate('ocpiCredentials', credentials);

@@ -1,0 +1,42 @@
+import type { EventStore, RecordedEvent } from '../adapters/event-store/port.js';
+
+/**
+ * What the OCPI modules need from the rest of the system that ocpi/ may not import directly
+ * (imports flow domain <- commands <- (ocpp, ocpi, api); ocpi never imports ocpp). api/ wires
+ * these to the OCPP gateway's station operations (api/ocpi-station-commands.ts).
+ */
+
+/** How a station answered a CSMS→station call made for an OCPI command. */
+export type StationCommandOutcome =
+  | { readonly outcome: 'answered'; readonly status: string | null; readonly answer: Record<string, unknown> }
+  | { readonly outcome: 'failed'; readonly reason: 'not-connected' | 'timeout' | 'rejected-call' | 'invalid' | 'other'; readonly message: string };
+
+export interface StationCommandOptions {
+  /** `partner:<partnerId>`. */
+  readonly actor: string;
+  /** The OCPI request's X-Correlation-ID. */
+  readonly correlationId: string;
+  /** Idempotency: the same id twice runs once. */
+  readonly operationId: string;
+  readonly timeoutMs: number;
+}
+
+/**
+ * Remote commands to a station, version-neutral (OCPP 1.6 and 2.0.1 both). EVSE ids are the
+ * station's own (2.0.1 evseId; 1.6 connectorId where 1.6 has no EVSE).
+ */
+export interface OcpiStationCommands {
+  startSession(stationId: string, request: { evseId: number | null; idToken: string; idTokenType: string; remoteStartId: number }, options: StationCommandOptions): Promise<StationCommandOutcome>;
+  stopSession(stationId: string, request: { transactionId: string }, options: StationCommandOptions): Promise<StationCommandOutcome>;
+  reserveNow(stationId: string, request: { reservationId: number; evseId: number | null; idToken: string; idTokenType: string; expiryDate: string }, options: StationCommandOptions): Promise<StationCommandOutcome>;
+  cancelReservation(stationId: string, request: { reservationId: number }, options: StationCommandOptions): Promise<StationCommandOutcome>;
+  unlockConnector(stationId: string, request: { evseId: number; connectorId: number }, options: StationCommandOptions): Promise<StationCommandOutcome>;
+  /** A charging profile for a running transaction (OCPI chargingprofiles PUT). */
+  setChargingProfile(stationId: string, request: { evseId: number; transactionId: string; profile: Record<string, unknown> }, options: StationCommandOptions): Promise<StationCommandOutcome>;
+  clearChargingProfile(stationId: string, request: { evseId: number; transactionId: string }, options: StationCommandOptions): Promise<StationCommandOutcome>;
+  getCompositeSchedule(stationId: string, request: { evseId: number; durationSeconds: number }, options: StationCommandOptions): Promise<StationCommandOutcome>;
+}
+
+/** Read access to streams for command-side lookups (never for read models). */
+export type OcpiEventReader = Pick<EventStore, 'readStream'>;
+export type { RecordedEvent };

@@ -1,0 +1,72 @@
+import type { RecordedEvent } from '../../adapters/event-store/port.js';
+import type { SqlExecutor } from '../../adapters/sql/port.js';
+import type { OcpiParty } from '../transport/headers.js';
+
+/**
+ * The contract between a Sender module (locations, sessions, cdrs, tariffs) and the push outbox
+ * (ocpi/push/outbox*.ts). A module says which events change which of its objects (`triggers`)
+ * and, when the outbox delivers, builds the request from the read models as they are then
+ * (`build`). Pushes are state transfers: several changes to one object while a partner is down
+ * become one delivery of its newest state, always in order per object.
+ */
+
+export type PushModule = 'locations' | 'sessions' | 'cdrs' | 'tariffs';
+
+/** What changed; the module maps it to PUT, PATCH, POST or DELETE in `build`. */
+export type PushChange =
+  /** The whole object is new or changed: PUT it (CDRs: POST). */
+  | 'object'
+  /** Only its status (and maybe a few fields): PATCH when the partner has the object. */
+  | 'status'
+  /** Gone: tariffs DELETE; locations never delete (status REMOVED is an 'object' change). */
+  | 'delete';
+
+export interface PushTrigger {
+  readonly module: PushModule;
+  /**
+   * The object's key within the module, as the module's `build` understands it, e.g.
+   * `LOC1`, `LOC1/EVSE-1` (an EVSE), a session id, a cdr id, a tariff id. At most 200 chars.
+   */
+  readonly objectKey: string;
+  readonly change: PushChange;
+}
+
+export interface PushRequest {
+  readonly method: 'PUT' | 'PATCH' | 'POST' | 'DELETE';
+  /**
+   * Appended to the partner's Receiver endpoint URL for the module, e.g. `/NL/CSM/LOC1/EVSE-1`
+   * (locations), `/NL/CSM/SESSION-ID` (sessions), `` (cdrs POST to the endpoint itself).
+   */
+  readonly path: string;
+  readonly body?: unknown;
+}
+
+export interface PushBuildContext {
+  readonly db: SqlExecutor;
+  readonly tenantId: string;
+  /** Our CPO party (country code and party id in the URLs). */
+  readonly us: OcpiParty;
+  /** The partner receiving the push (its eMSP party), so a module may skip objects not meant for it. */
+  readonly partner: { readonly partnerId: string; readonly parties: readonly OcpiParty[] };
+}
+
+export interface PushSource {
+  readonly module: PushModule;
+  /**
+   * Read models `build` reads: the outbox enqueues an event's triggers only after these
+   * projections' checkpoints have passed the event, so `build` never sees a state older than it.
+   */
+  readonly projections: readonly string[];
+  /** Event types `triggers` looks at (the outbox reads only these). */
+  readonly eventTypes: ReadonlySet<string>;
+  /** Pure: which objects of this module an event changes. */
+  triggers(event: RecordedEvent): readonly PushTrigger[];
+  /**
+   * The request delivering the object's current state to one partner, or null when there is
+   * nothing to send to it (not its object, or it no longer exists). Every body must pass the
+   * OCPI 2.2.1 schema of ocpi/schemas.
+   */
+  build(context: PushBuildContext, objectKey: string, change: PushChange): Promise<PushRequest | null>;
+  /** Every object key of the module, oldest first, for `csms ocpi sync` (bounded by `limit`). */
+  listKeys(context: Omit<PushBuildContext, 'partner'>, afterKey: string | null, limit: number): Promise<readonly string[]>;
+}
