@@ -13,12 +13,15 @@ import {
   type LogLevel,
 } from './config.js';
 import { healthPlugin } from './plugins/health.js';
+import { metricsPlugin } from './plugins/metrics.js';
 import { notYetImplemented } from './plugins/not-yet.js';
 import { registerOcpp } from './plugins/ocpp.js';
 import { operatorApiPlugin } from './plugins/operator-api.js';
 import { ocpiFunctionalModules } from '../ocpi/modules/index.js';
 import { createOcpiStationCommands } from './ocpi-station-commands.js';
-import { ocpiPlugin, ocpiSettingsDefault, type OcpiModule, type OcpiModuleContext, type OcpiSettings } from '../ocpi/plugin.js';
+import { ocpiPlugin, ocpiSettingsDefault, ourParty, type OcpiModule, type OcpiModuleContext, type OcpiSettings } from '../ocpi/plugin.js';
+import { createTokenSealer } from '../ocpi/credentials/seal.js';
+import { createRealtimeAuthorizer } from '../ocpi/tokens/realtime.js';
 import { surfacePrefixes } from './surfaces.js';
 
 /**
@@ -58,6 +61,8 @@ export interface ServerDeps {
   readonly ocpi?: OcpiSettings;
   /** OCPI functional modules to mount (each adds its routes and lists itself in /ocpi/2.2.1). */
   readonly ocpiModules?: readonly OcpiModule[];
+  /** Deadline of an OCPI real-time authorization (all eMSPs asked); default ocpi/tokens/realtime.ts. */
+  readonly ocpiRealtimeTimeoutMs?: number;
 }
 
 export const ocppSettingsDefault: Config['ocpp'] = {
@@ -99,6 +104,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     forceCloseConnections: 'idle',
   }) as unknown as FastifyInstance; // the https variant differs only in the server type
   await app.register(healthPlugin, { db: deps.db, eventStore: deps.eventStore });
+  await app.register(metricsPlugin, { db: deps.db, clock: deps.clock ?? systemClock });
   const clock = deps.clock ?? systemClock;
   const bus = deps.bus ?? createCommandBus({ eventStore: deps.eventStore, clock });
   const tenantId = deps.tenantId ?? tenantIdDefault;
@@ -110,6 +116,15 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     tenantId,
     settings: deps.ocpp ?? ocppSettingsDefault,
     path: surfacePrefixes.ocpp,
+    // Stations' Authorize asks the token's eMSP (OCPI real-time authorization) when one is registered.
+    realtimeAuthorizer: createRealtimeAuthorizer({
+      db: deps.db,
+      tenantId,
+      sealer: createTokenSealer((deps.ocpi ?? ocpiSettingsDefault).secret),
+      us: ourParty(deps.ocpi ?? ocpiSettingsDefault),
+      ...(deps.ocpiRealtimeTimeoutMs === undefined ? {} : { timeoutMs: deps.ocpiRealtimeTimeoutMs }),
+      onError: (error) => app.log.warn({ err: error }, 'OCPI real-time authorization failed; deciding locally'),
+    }),
   });
   // The operator API's OCPI endpoints (csms ocpi invite | register) share the OCPI surface's
   // partner directory and sealer, which exist once the OCPI plugin below is registered.
@@ -133,7 +148,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     tenantId,
     settings: deps.ocpi ?? ocpiSettingsDefault,
     modules: [...ocpiFunctionalModules, ...(deps.ocpiModules ?? []), captureOcpiContext],
-    stationCommands: createOcpiStationCommands({}),
+    stationCommands: createOcpiStationCommands({ bus, stations: () => app.ocppStations, clock, tenantId, eventStore: deps.eventStore }),
     eventReader: deps.eventStore,
   });
   for (const surface of surfaces()) await app.register(surface.plugin, { prefix: surface.prefix });

@@ -3,6 +3,7 @@ import type { EventStore } from '../adapters/event-store/port.js';
 import { InvalidCommandError } from '../domain/shared/errors.js';
 import { cdrCommandTypes, cdrDecider, type CdrCommand } from '../domain/cdr/index.js';
 import { ledgerCommandTypes, ledgerDecider, type LedgerCommand } from '../domain/ledger/index.js';
+import { locationCommandTypes, locationDecider, type LocationCommand } from '../domain/location/index.js';
 import { partnerCommandTypes, partnerDecider, type PartnerCommand } from '../domain/partner/index.js';
 import { settlementCommandTypes, settlementDecider, type SettlementCommand } from '../domain/settlement/index.js';
 import {
@@ -36,7 +37,8 @@ export type Command =
   | SettlementCommand
   | TariffCommand
   | TariffScopeCommand
-  | PartnerCommand;
+  | PartnerCommand
+  | LocationCommand;
 export type CommandType = Command['type'];
 
 /**
@@ -85,6 +87,7 @@ export function createCommandBus(deps: CommandBusDeps): CommandBus {
   const tariff = createCommandHandler(tariffDecider, handlerDeps);
   const tariffScope = createCommandHandler(tariffScopeDecider, handlerDeps);
   const partner = createCommandHandler(partnerDecider, handlerDeps);
+  const location = createCommandHandler(locationDecider, handlerDeps);
   const routes = new Map<string, { aggregateType: string; handle: CommandHandler<Command> }>();
   const route = (types: readonly string[], aggregateType: string, handle: CommandHandler<never>) => {
     for (const type of types) {
@@ -102,6 +105,7 @@ export function createCommandBus(deps: CommandBusDeps): CommandBus {
   route(tariffCommandTypes, tariffDecider.aggregateType, tariff);
   route(tariffScopeCommandTypes, tariffScopeDecider.aggregateType, tariffScope);
   route(partnerCommandTypes, partnerDecider.aggregateType, partner);
+  route(locationCommandTypes, locationDecider.aggregateType, location);
 
   const inFlightMax = deps.options?.inFlightMax ?? commandsInFlightMax;
   const pendingMax = deps.options?.pendingMax ?? commandsPendingMax;

@@ -1,5 +1,6 @@
 import { cdrEventDefinitions, type CdrEvent } from './cdr/events.js';
 import { ledgerEventDefinitions, type LedgerEvent } from './ledger/events.js';
+import { locationEventDefinitions, type LocationEvent } from './location/events.js';
 import { partnerEventDefinitions, type PartnerEvent } from './partner/events.js';
 import { settlementEventDefinitions, type SettlementEvent } from './settlement/events.js';
 import type { DomainEvent } from './shared/event.js';
@@ -17,7 +18,7 @@ import { transactionEventDefinitions, type TransactionEvent } from './transactio
  * sees the current version; stored events are never rewritten.
  */
 
-export type AnyDomainEvent = StationEvent | StationOperationEvent | TransactionEvent | TokenEvent | CdrEvent | LedgerEvent | SettlementEvent | TariffEvent | TariffScopeEvent | PartnerEvent;
+export type AnyDomainEvent = StationEvent | StationOperationEvent | TransactionEvent | TokenEvent | CdrEvent | LedgerEvent | SettlementEvent | TariffEvent | TariffScopeEvent | PartnerEvent | LocationEvent;
 export type EventType = AnyDomainEvent['type'];
 
 const definitions: readonly EventDefinition[] = [
@@ -31,6 +32,7 @@ const definitions: readonly EventDefinition[] = [
   ...tariffEventDefinitions,
   ...tariffScopeEventDefinitions,
   ...partnerEventDefinitions,
+  ...locationEventDefinitions,
 ];
 
 export const eventRegistry: ReadonlyMap<string, EventDefinition> = buildRegistry(definitions);

@@ -9,9 +9,12 @@ import { ProjectionRunner, runnerBatchSizeDefault } from './runner.js';
 import { liveSchemaName, migrateProjectionSchema, readState, schemaExists } from './schema.js';
 import { cdrsProjection } from './cdrs.js';
 import { ledgerProjection } from './ledger.js';
+import { locationsProjection } from './locations.js';
+import { ocpiSessionsProjection } from './ocpi-sessions.js';
 import { partnersProjection } from './partners.js';
 import { sessionsProjection } from './sessions.js';
 import { stationsProjection } from './stations.js';
+import { tariffsProjection } from './tariffs.js';
 import { tokensProjection } from './tokens.js';
 
 export type { Projection, ChecksumTable } from './projection.js';
@@ -21,6 +24,9 @@ export type { TokensReadModel, TokensTable } from './tokens.js';
 export type { CdrsReadModel, CdrsTable } from './cdrs.js';
 export type { LedgerReadModel, LedgerAccountsTable, JournalLinesTable } from './ledger.js';
 export type { PartnersReadModel, PartnersTable } from './partners.js';
+export type { LocationsReadModel, LocationsTable, LocationEvsesTable, LocationConnectorsTable } from './locations.js';
+export type { TariffsReadModel, TariffsTable } from './tariffs.js';
+export type { OcpiSessionsReadModel, OcpiSessionsTable, OcpiChargingPeriodsTable } from './ocpi-sessions.js';
 export { liveSchemaName } from './schema.js';
 export { runnerBatchSizeDefault } from './runner.js';
 export { leaseDurationMs } from './lease.js';
@@ -34,7 +40,7 @@ export interface ProjectionDeps {
 }
 
 export function allProjections(): Projection[] {
-  return [stationsProjection, sessionsProjection, tokensProjection, cdrsProjection, ledgerProjection, partnersProjection];
+  return [stationsProjection, sessionsProjection, tokensProjection, cdrsProjection, ledgerProjection, partnersProjection, locationsProjection, tariffsProjection, ocpiSessionsProjection];
 }
 
 function find(name: string): Projection {

@@ -24,8 +24,20 @@ export interface PartnersTable {
   token_sealed: string | null;
   updated_at: Date;
 }
+/** `client_infos`: what hub partners report about the parties connected to them (hubclientinfo). */
+export interface ClientInfosTable {
+  tenant_id: string;
+  partner_id: string;
+  country_code: string;
+  party_id: string;
+  role: string;
+  status: 'CONNECTED' | 'OFFLINE' | 'PLANNED' | 'SUSPENDED';
+  last_updated: Date;
+  updated_at: Date;
+}
 export interface PartnersReadModel {
   partners: PartnersTable;
+  client_infos: ClientInfosTable;
 }
 
 type Data<T extends PartnerEvent['type']> = Extract<PartnerEvent, { type: T }>['data'];
@@ -36,6 +48,16 @@ export const partnersSpec: TableSpec = {
   key: ['tenant_id', 'partner_id'],
   columns: [
     ...['tenant_id', 'partner_id', 'status', 'initiated_by', 'version', 'versions_url', 'roles', 'endpoints', 'token_hash', 'token_sealed'].map(text),
+    { name: 'updated_at', type: 'timestamptz' },
+  ],
+};
+
+export const clientInfosSpec: TableSpec = {
+  table: 'client_infos',
+  key: ['tenant_id', 'partner_id', 'country_code', 'party_id'],
+  columns: [
+    ...['tenant_id', 'partner_id', 'country_code', 'party_id', 'role', 'status'].map(text),
+    { name: 'last_updated', type: 'timestamptz' },
     { name: 'updated_at', type: 'timestamptz' },
   ],
 };
@@ -75,14 +97,31 @@ function evolve(current: Row | undefined, event: RecordedEvent, key: Row): Row {
   }
 }
 
+function clientInfoKey(event: RecordedEvent): Row | null {
+  if (event.type !== 'ClientInfoReported') return null;
+  const data = event.data as unknown as Data<'ClientInfoReported'>;
+  return { tenant_id: event.metadata.tenantId, partner_id: parseStreamName(event.streamId).id, country_code: data.countryCode, party_id: data.partyId };
+}
+
+function evolveClientInfo(_current: Row | undefined, event: RecordedEvent, key: Row): Row {
+  const data = event.data as unknown as Data<'ClientInfoReported'>;
+  return { ...key, role: data.role, status: data.status, last_updated: data.lastUpdated, updated_at: event.metadata.occurredAt };
+}
+
 export const partnersProjection: Projection = {
   name: 'partners',
   version: 1,
-  handledEventTypes: new Set(['CredentialsTokenIssued', 'PartnerRegistered', 'PartnerUpdated', 'PartnerUnregistered']),
+  handledEventTypes: new Set(['CredentialsTokenIssued', 'PartnerRegistered', 'PartnerUpdated', 'PartnerUnregistered', 'ClientInfoReported']),
   migrationsGroup: 'readmodels-partners',
-  checksumTables: [{ table: 'partners', orderBy: partnersSpec.key }],
+  checksumTables: [
+    { table: 'partners', orderBy: partnersSpec.key },
+    { table: 'client_infos', orderBy: clientInfosSpec.key },
+  ],
   async applyBatch(tx: SqlExecutor, schema: string, events: readonly RecordedEvent[]): Promise<void> {
     const keyOf = (event: RecordedEvent): Row => ({ tenant_id: event.metadata.tenantId, partner_id: parseStreamName(event.streamId).id });
-    await foldIntoTable(tx, schema, partnersSpec, events, keyOf, evolve);
+    // ClientInfoReported has rows of its own (client_infos); the partner row stays as it was.
+    const partnerEvents = events.filter((event) => event.type !== 'ClientInfoReported');
+    await foldIntoTable(tx, schema, partnersSpec, partnerEvents, keyOf, evolve);
+    await foldIntoTable(tx, schema, clientInfosSpec, events, clientInfoKey, evolveClientInfo);
   },
 };

@@ -22,6 +22,14 @@ export interface TokensTable {
   block_reason: string | null;
   expired: boolean;
   updated_at: Date;
+  country_code: string | null;
+  party_id: string | null;
+  visual_number: string | null;
+  group_id: string | null;
+  language: string | null;
+  default_profile_type: string | null;
+  /** JSON text of {supplierName, contractId?}. */
+  energy_contract: string | null;
 }
 export interface TokensReadModel {
   tokens: TokensTable;
@@ -41,6 +49,7 @@ const tokensSpec: TableSpec = {
     text('block_reason'),
     { name: 'expired', type: 'boolean' },
     { name: 'updated_at', type: 'timestamptz' },
+    ...['country_code', 'party_id', 'visual_number', 'group_id', 'language', 'default_profile_type', 'energy_contract'].map(text),
   ],
 };
 
@@ -64,6 +73,13 @@ function evolve(current: Row | undefined, event: RecordedEvent, key: Row): Row {
       whitelist: data.whitelist,
       source: data.source,
       valid_until: data.validUntil,
+      country_code: data.countryCode ?? null,
+      party_id: data.partyId ?? null,
+      visual_number: data.visualNumber,
+      group_id: data.groupId,
+      language: data.language ?? null,
+      default_profile_type: data.defaultProfileType ?? null,
+      energy_contract: data.energyContract === undefined ? null : JSON.stringify(data.energyContract),
       updated_at,
     };
     return { ...row, status: statusOf(row) };
@@ -81,7 +97,8 @@ function evolve(current: Row | undefined, event: RecordedEvent, key: Row): Row {
 
 export const tokensProjection: Projection = {
   name: 'tokens',
-  version: 1,
+  // 2: OCPI party and Token fields (migration 002), filled by the rebuild.
+  version: 2,
   handledEventTypes: new Set(['TokenIssued', 'TokenUpdated', 'TokenBlocked', 'TokenUnblocked', 'TokenExpired']),
   migrationsGroup: 'readmodels-tokens',
   checksumTables: [{ table: 'tokens', orderBy: tokensSpec.key }],

@@ -10,6 +10,7 @@ import { registerServeCommand } from './serve.js';
 import { registerStationCallCommand } from './station-call.js';
 import { registerStationsCommands } from './stations.js';
 import { registerTokensCommands } from './tokens.js';
+import { registerLocationsCommands } from './locations.js';
 
 /**
  * `csms`: the operator's command line. One file per command group registers its commands here;
@@ -46,6 +47,7 @@ export function buildProgram(context: CliContext): Command {
   registerBillingCommands(program, context);
   registerStationsCommands(program, context);
   registerTokensCommands(program, context);
+  registerLocationsCommands(program, context);
   registerStationCallCommand(program, context);
   registerOcpiCommands(program, context);
   return program;

@@ -1,7 +1,7 @@
-import type { Command } from 'commander';
+import { InvalidArgumentError, type Command } from 'commander';
 import type { RegisterWithPartnerOutcome } from '../../ocpi/credentials/service.js';
 import type { OcpiInvitation } from '../ocpi-commands.js';
-import { CliError, ExitCode, readConfig, reportError, type CliContext } from './run.js';
+import { CliError, ExitCode, parseCount, readConfig, reportError, withServices, type CliContext } from './run.js';
 import { cliActor, serverOption, serverUrl, withDatabaseOrServer } from './station-call.js';
 import { domainRefusal } from './stations.js';
 
@@ -37,7 +37,8 @@ function checkHttpUrl(text: string, option: string): string {
 }
 
 export function registerOcpiCommands(program: Command, context: CliContext): void {
-  const ocpi = program.command('ocpi').description('connect OCPI partners (eMSPs, hubs): invite them, or register with them');
+  const ocpi = program.command('ocpi').description('connect OCPI partners (eMSPs, hubs): invite them, or register with them; the push outbox; sync');
+  registerOcpiOutboxCommands(ocpi, context);
 
   ocpi
     .command('invite')
@@ -108,4 +109,139 @@ export function registerOcpiCommands(program: Command, context: CliContext): voi
         reportError(context, error);
       }
     });
+}
+
+const pushStates = ['pending', 'delivered', 'rejected'] as const;
+const syncModules = ['locations', 'tariffs', 'sessions', 'cdrs', 'tokens'] as const;
+/** Widest error shown in the outbox table; the full text is in ocpi_outbox.pushes.last_error. */
+const outboxErrorColumnChars = 60;
+
+function oneOf<T extends string>(option: string, allowed: readonly T[]): (text: string) => T {
+  return (text) => {
+    if ((allowed as readonly string[]).includes(text)) return text as T;
+    // commander reports this as a usage error naming the option, like parseCount.
+    throw new InvalidArgumentError(`${option} must be one of ${allowed.join(', ')}, not ${JSON.stringify(text)}`);
+  };
+}
+
+function table(rows: readonly (readonly string[])[]): string[] {
+  const widths = rows[0]!.map((_, column) => Math.max(...rows.map((row) => row[column]!.length)));
+  return rows.map((row) => row.map((cell, column) => cell.padEnd(widths[column]!)).join('  ').trimEnd());
+}
+
+function registerOcpiOutboxCommands(ocpi: Command, context: CliContext): void {
+  const loadPush = async () => ({
+    outbox: await import('../../ocpi/push/outbox.js'),
+    report: await import('../../ocpi/push/report.js'),
+  });
+  const outbox = ocpi
+    .command('outbox')
+    .description('pushes to partners (locations, sessions, CDRs, tariffs): newest first, with counts per partner, module and state')
+    .option('--partner <partner-id>', 'only this partner')
+    .option('--state <state>', `only pending, delivered or rejected`, oneOf('--state', pushStates))
+    .option('--limit <n>', 'rows shown (default 50)', parseCount('--limit', 10_000))
+    .action(async (options: { partner?: string; state?: (typeof pushStates)[number]; limit?: number }) => {
+      try {
+        await withServices(context, 'ocpi outbox', async (services) => {
+          const { outbox: store, report } = await loadPush();
+          await store.migrateOutbox(services.db);
+          const filter = { ...(options.partner ? { partnerId: options.partner } : {}), ...(options.state ? { state: options.state } : {}) };
+          const rows = await report.listPushes(services.db, services.config.tenantId, { ...filter, limit: options.limit ?? report.outboxListLimitDefault });
+          const counts = await report.countPushesBy(services.db, services.config.tenantId, filter);
+          if (rows.length === 0) {
+            context.out('no pushes');
+            return;
+          }
+          const cells = rows.map((row) => [
+            row.id, row.partnerId, row.module, row.objectKey, row.change, row.state, String(row.attempts),
+            row.nextAttemptAt?.toISOString() ?? '-',
+            (row.lastError ?? row.note ?? '').replace(/\s+/g, ' ').slice(0, outboxErrorColumnChars),
+          ]);
+          for (const line of table([['ID', 'PARTNER', 'MODULE', 'OBJECT', 'CHANGE', 'STATE', 'ATTEMPTS', 'NEXT ATTEMPT', 'LAST ERROR'], ...cells])) context.out(line);
+          context.out('');
+          for (const line of table([['PARTNER', 'MODULE', 'STATE', 'COUNT'], ...counts.map((c) => [c.partnerId, c.module, c.state, String(c.count)])])) context.out(line);
+        });
+      } catch (error) {
+        reportError(context, error);
+      }
+    });
+
+  outbox
+    .command('retry')
+    .description('queue a rejected push again, due now (the server delivers it)')
+    .argument('<id>', 'the push id shown by `csms ocpi outbox`')
+    .action(async (id: string) => {
+      try {
+        if (!/^\d{1,18}$/.test(id)) throw new CliError(`push id must be a number, not ${JSON.stringify(id)}`, ExitCode.usage);
+        await withServices(context, 'ocpi outbox retry', async (services) => {
+          const { outbox: store } = await loadPush();
+          await store.migrateOutbox(services.db);
+          const outcome = await store.retryPush(services.db, services.config.tenantId, id, services.clock.now());
+          if (outcome === 'not-found') throw new CliError(`no push ${id}`, ExitCode.usage);
+          if (outcome === 'not-rejected') throw new CliError(`push ${id} is not rejected: only rejected pushes are retried (pending ones retry on their own)`, ExitCode.usage);
+          if (outcome === 'superseded') context.out(`push ${id} not re-queued: a newer push of the same object is pending and sends its newest state`);
+          else context.out(`push ${id} queued again: the server's push worker delivers it`);
+        });
+      } catch (error) {
+        reportError(context, error);
+      }
+    });
+
+  ocpi
+    .command('sync')
+    .description('send a partner everything of a module (queue every object for push), or pull all their tokens')
+    .requiredOption('--partner <partner-id>', 'the registered partner')
+    .requiredOption('--module <module>', syncModules.join(' | '), oneOf('--module', syncModules))
+    .option('--now', 'deliver in this process and show progress, instead of leaving it to the server')
+    .action(async (options: { partner: string; module: (typeof syncModules)[number]; now?: boolean }) => {
+      try {
+        await withServices(context, 'ocpi sync', (services) => runSync(context, services, options));
+      } catch (error) {
+        reportError(context, error);
+      }
+    });
+}
+
+async function runSync(
+  context: CliContext,
+  services: import('../composition.js').Services,
+  options: { partner: string; module: (typeof syncModules)[number]; now?: boolean },
+): Promise<void> {
+  const { ourParty } = await import('../../ocpi/plugin.js');
+  const { createTokenSealer } = await import('../../ocpi/credentials/seal.js');
+  const tenantId = services.config.tenantId;
+  const sealer = createTokenSealer(services.config.ocpi.secret);
+  const us = ourParty(services.config.ocpi);
+  if (options.module === 'tokens') {
+    const { pullPartnerTokens } = await import('../../ocpi/tokens/pull.js');
+    const result = await pullPartnerTokens({ db: services.db, bus: services.bus, clock: services.clock, tenantId, sealer, us }, options.partner).catch((error: unknown) => {
+      throw new CliError(`token pull from ${options.partner} failed: ${(error as Error).message}`, ExitCode.checkFailed);
+    });
+    context.out(`tokens from ${options.partner}: ${result.received} received, ${result.changed} changed`);
+    return;
+  }
+  const { ocpiPushSources } = await import('../../ocpi/modules/index.js');
+  const source = ocpiPushSources.find((candidate) => candidate.module === options.module);
+  if (source === undefined) throw new CliError(`module ${options.module} has no push source yet`, ExitCode.usage);
+  const { enqueueSync, SyncRefusedError, deliverSyncNow, syncNowAttemptsMax } = await import('../../ocpi/push/sync.js');
+  const queued = await enqueueSync({ db: services.db, tenantId, us, sealer, clock: services.clock }, options.partner, source).catch((error: unknown) => {
+    throw error instanceof SyncRefusedError ? new CliError(error.message, ExitCode.usage) : error;
+  });
+  context.out(`${queued} ${options.module} objects queued for ${options.partner}`);
+  if (!options.now) {
+    context.out(`the server's push worker delivers them (csms serve); follow with: csms ocpi outbox --partner ${options.partner}`);
+    return;
+  }
+  const { pushWorkerDeps } = await import('../../ocpi/push/index.js');
+  const { createProgress } = await import('./progress.js');
+  const deps = pushWorkerDeps({ eventStore: services.eventStore, db: services.db, tenantId, settings: services.config.ocpi, clock: services.clock, log: context.err });
+  const progress = createProgress(`sync ${options.module} to ${options.partner}`);
+  const counts = await deliverSyncNow(deps, { partnerId: options.partner, module: source.module }, (done, total) => progress.update(done, total), {
+    owner: `cli:${process.pid}`,
+  }).finally(() => progress.stop());
+  context.out(`${options.partner} ${options.module}: ${counts.delivered} delivered, ${counts.rejected} rejected, ${counts.pending} pending`);
+  if (counts.pending > 0) {
+    context.out(`pushes still failing after ${syncNowAttemptsMax} attempts stay queued: the server's worker keeps retrying (csms ocpi outbox --partner ${options.partner})`);
+    context.exitCode = ExitCode.checkFailed;
+  }
 }

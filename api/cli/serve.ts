@@ -70,8 +70,14 @@ export function registerServeCommand(program: Command, context: CliContext): voi
           const runners = startProjectionRunners(deps, { owner });
           // Prices every finished session into a CDR and a ledger entry (one node holds its lease).
           const cdrIssuer = startCdrIssuer({ eventStore: services.eventStore, bus: services.bus, db: services.db, log: context.err }, { owner });
+          // Pushes our locations, sessions, CDRs and tariffs to partners (ocpi/push): one producer by lease, a worker per node.
+          const { startOcpiPush } = await import('../../ocpi/push/index.js');
+          const ocpiPush = startOcpiPush(
+            { eventStore: services.eventStore, db: services.db, tenantId: services.config.tenantId, settings: services.config.ocpi, clock: services.clock, log: context.err },
+            { owner },
+          );
           const stopBackground = async () => {
-            await Promise.all([runners.stop(), cdrIssuer.stop()]);
+            await Promise.all([runners.stop(), cdrIssuer.stop(), ocpiPush.stop()]);
           };
           const config = services.config;
           let server: Awaited<ReturnType<typeof buildServer>>;

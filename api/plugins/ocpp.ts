@@ -7,6 +7,7 @@ import type { RegistrationPolicy } from '../../domain/station/commands.js';
 import { createCsmsOcppHandler } from '../../ocpp/csms-handler.js';
 import { ocppGatewayPlugin } from '../../ocpp/gateway.js';
 import { postgresTransactionIdAllocator } from '../../ocpp/transaction-ids.js';
+import type { RealtimeAuthorizer } from '../../ocpp/translate/shared/authorization.js';
 import type { Config } from '../config.js';
 import { createStationAuthenticator, createStationCredentialsLookup, type StationAuthenticator } from '../station-auth.js';
 
@@ -32,6 +33,8 @@ export interface OcppWiringOptions {
   readonly settings: Config['ocpp'];
   /** URL prefix, '/ocpp'. */
   readonly path: string;
+  /** OCPI real-time authorization with eMSPs (ocpi/tokens/realtime.ts); absent: tokens are decided locally. */
+  readonly realtimeAuthorizer?: RealtimeAuthorizer;
 }
 
 /** Each unknown-station policy as the answer to BootNotification (the handshake part is in station-auth.ts). */
@@ -62,6 +65,7 @@ export async function registerOcpp(app: FastifyInstance, options: OcppWiringOpti
     registrationPolicy: registrationPolicies[options.settings.unknownStations],
     heartbeatIntervalSeconds: options.settings.heartbeatIntervalSeconds,
     unknownTokenPolicy: options.settings.unknownTokens,
+    ...(options.realtimeAuthorizer ? { realtimeAuthorizer: options.realtimeAuthorizer } : {}),
     onUnrecorded: (message) => app.log.info(message, 'ocpp message answered but not recorded'),
   });
   await app.register(ocppGatewayPlugin, {

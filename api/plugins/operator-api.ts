@@ -12,6 +12,7 @@ import type { OcpiModuleContext } from '../../ocpi/plugin.js';
 import { partnerIdPattern } from '../../ocpi/credentials/service.js';
 import { inviteOcpiPartner, registerOcpiPartner } from '../ocpi-commands.js';
 import { blockToken, issueToken, listStations, registerStation, type OperatorDeps } from '../operator-commands.js';
+import { locationsApiPlugin } from './locations-api.js';
 
 /**
  * The operator REST endpoints the CLI needs from a running server (under /api):
@@ -108,6 +109,8 @@ export const operatorApiPlugin: FastifyPluginAsync<OperatorApiOptions> = async (
   });
 
   const deps: OperatorDeps = { bus: options.bus, clock: options.clock, tenantId: options.tenantId, actor };
+  // A child plugin: it inherits this plugin's authentication hook and error handler.
+  await app.register(locationsApiPlugin, { db: options.db, deps });
 
   app.get('/stations', async () => ({ stations: await listStations(options.db, options.tenantId) }));
 

@@ -1,4 +1,4 @@
-import type { CredentialsTokenLetter, PartnerEndpoint, PartnerRole } from './events.js';
+import type { ClientInfoStatus, CredentialsTokenLetter, OcpiRole, PartnerEndpoint, PartnerRole } from './events.js';
 
 /** Commands to the partner aggregate; the OCPI credentials module and the operator send them. */
 
@@ -54,6 +54,20 @@ export interface UnregisterPartner {
   readonly reason: string;
 }
 
-export type PartnerCommand = IssueRegistrationToken | RegisterPartner | UpdatePartner | UnregisterPartner;
+/**
+ * A hub tells us how one party connected to it is reachable (OCPI hubclientinfo PUT). The hub
+ * owns these objects; only a partner with the HUB role may report them.
+ */
+export interface ReportClientInfo {
+  readonly type: 'ReportClientInfo';
+  readonly countryCode: string;
+  readonly partyId: string;
+  readonly role: OcpiRole;
+  readonly status: ClientInfoStatus;
+  /** The hub's last_updated, ISO-8601. */
+  readonly lastUpdated: string;
+}
 
-export const partnerCommandTypes = ['IssueRegistrationToken', 'RegisterPartner', 'UpdatePartner', 'UnregisterPartner'] as const satisfies readonly PartnerCommand['type'][];
+export type PartnerCommand = IssueRegistrationToken | RegisterPartner | UpdatePartner | UnregisterPartner | ReportClientInfo;
+
+export const partnerCommandTypes = ['IssueRegistrationToken', 'RegisterPartner', 'UpdatePartner', 'UnregisterPartner', 'ReportClientInfo'] as const satisfies readonly PartnerCommand['type'][];

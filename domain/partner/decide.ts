@@ -1,14 +1,17 @@
 import { assertNever } from '../shared/assert.js';
 import { eventFrom } from '../shared/event-definition.js';
 import { IllegalStateError, InvalidCommandError } from '../shared/errors.js';
-import { checkText } from '../shared/values.js';
+import { checkText, normalizeTimestamp } from '../shared/values.js';
 import type { PartnerCommand, PartnerConnection, TokenTheyPresent, TokenWePresent } from './commands.js';
 import {
+  ClientInfoReported,
   CredentialsTokenIssued,
   PartnerRegistered,
   PartnerUnregistered,
   PartnerUpdated,
+  clientInfoStatuses,
   credentialsTokenLetters,
+  ocpiRoles,
   partnerEndpointSchema,
   partnerRoleSchema,
   type PartnerEndpoint,
@@ -61,6 +64,18 @@ export function decidePartner(command: PartnerCommand, state: PartnerState): Par
     case 'UnregisterPartner': {
       if (state.status !== 'registered') throw new IllegalStateError('partner is not registered', command.type);
       return [eventFrom(PartnerUnregistered, { initiatedBy: command.initiatedBy, reason: checkText(command.reason, 'reason', 500, command.type) })];
+    }
+    case 'ReportClientInfo': {
+      if (state.status !== 'registered') throw new IllegalStateError('partner is not registered', command.type);
+      // hubclientinfo objects are owned by a hub (spec mod_hub_client_info: "Data owner: Hub").
+      if (!state.connection.roles.some((role) => role.role === 'HUB')) throw new IllegalStateError('only a partner with the HUB role reports client info', command.type);
+      const countryCode = command.countryCode?.toUpperCase();
+      const partyId = command.partyId?.toUpperCase();
+      if (!/^[A-Z]{2}$/.test(countryCode ?? '') || !/^[A-Z0-9]{3}$/.test(partyId ?? '')) throw new InvalidCommandError('country code is 2 letters, party id 3 letters or digits', command.type);
+      if (!ocpiRoles.includes(command.role)) throw new InvalidCommandError(`unknown role ${String(command.role)}`, command.type);
+      if (!clientInfoStatuses.includes(command.status)) throw new InvalidCommandError(`unknown connection status ${String(command.status)}`, command.type);
+      const lastUpdated = normalizeTimestamp(command.lastUpdated, 'lastUpdated', command.type);
+      return [eventFrom(ClientInfoReported, { countryCode, partyId, role: command.role, status: command.status, lastUpdated })];
     }
     default:
       return assertNever(command, 'partner command');

@@ -20,7 +20,11 @@ export const partnerAggregateType = 'partner';
 
 export const ocpiRoles = ['CPO', 'EMSP', 'HUB', 'NAP', 'NSP', 'OTHER', 'SCSP'] as const;
 export const interfaceRoles = ['SENDER', 'RECEIVER'] as const;
+export type OcpiRole = (typeof ocpiRoles)[number];
 export const credentialsTokenLetters = ['A', 'B', 'C'] as const;
+/** OCPI ConnectionStatus of a party at a hub (hubclientinfo). */
+export const clientInfoStatuses = ['CONNECTED', 'OFFLINE', 'PLANNED', 'SUSPENDED'] as const;
+export type ClientInfoStatus = (typeof clientInfoStatuses)[number];
 export type CredentialsTokenLetter = (typeof credentialsTokenLetters)[number];
 
 export const partnerRoleSchema = z.object({
@@ -82,5 +86,19 @@ export const PartnerUnregistered = defineEvent({
   schema: z.object({ initiatedBy: z.enum(['partner', 'us']), reason: z.string().min(1).max(500) }),
 });
 
-export const partnerEventDefinitions = [PartnerRegistered, CredentialsTokenIssued, PartnerUpdated, PartnerUnregistered] as const;
+/** A hub partner reported the connection status of a party connected to it (OCPI hubclientinfo). */
+export const ClientInfoReported = defineEvent({
+  type: 'ClientInfoReported',
+  aggregateType: partnerAggregateType,
+  schemaVersion: 1,
+  schema: z.object({
+    countryCode: z.string().regex(/^[A-Z]{2}$/),
+    partyId: z.string().regex(/^[A-Z0-9]{3}$/),
+    role: z.enum(ocpiRoles),
+    status: z.enum(clientInfoStatuses),
+    lastUpdated: isoTimestamp,
+  }),
+});
+
+export const partnerEventDefinitions = [PartnerRegistered, CredentialsTokenIssued, PartnerUpdated, PartnerUnregistered, ClientInfoReported] as const;
 export type PartnerEvent = EventOf<(typeof partnerEventDefinitions)[number]>;

@@ -39,6 +39,9 @@ export function evolvePartner(state: PartnerState, event: PartnerEvent): Partner
       return state.status === 'registered' ? { ...state, connection: event.data } : state;
     case 'PartnerUnregistered':
       return state.status === 'registered' ? { status: 'unregistered', connection: state.connection } : state;
+    case 'ClientInfoReported':
+      // The reported parties live in the read model; the aggregate's rules do not depend on them.
+      return state;
     default:
       return assertNever(event, 'partner event');
   }

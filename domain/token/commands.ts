@@ -14,6 +14,22 @@ export interface IssueToken {
   readonly whitelist: WhitelistType;
   readonly source: TokenSource;
   readonly groupId?: string | null;
+  /** The eMSP party of an OCPI token; a token of one party cannot be taken over by another (or by a local token). */
+  readonly countryCode?: string;
+  readonly partyId?: string;
+  readonly language?: string;
+  readonly defaultProfileType?: string;
+  readonly energyContract?: { readonly supplierName: string; readonly contractId?: string };
+}
+
+/** Fields of an issued token to change (OCPI PATCH): the rest stays; uid and party cannot change. */
+export type TokenChanges = Partial<Omit<IssueToken, 'type' | 'uid' | 'source' | 'countryCode' | 'partyId'>>;
+
+export interface UpdateToken {
+  readonly type: 'UpdateToken';
+  readonly changes: TokenChanges;
+  /** The party the sender believes owns the token (OCPI PATCH URL): refused when it is another's. */
+  readonly expectedParty?: { readonly countryCode: string; readonly partyId: string };
 }
 
 export interface BlockToken {
@@ -23,6 +39,11 @@ export interface BlockToken {
 
 export interface UnblockToken {
   readonly type: 'UnblockToken';
+  /**
+   * Lift the block only when it was set for this reason (an eMSP's `valid: true` lifts the block its
+   * own `valid: false` set, never an operator's block). Absent: lift any block.
+   */
+  readonly onlyReason?: string;
 }
 
 export interface ExpireToken {
@@ -30,6 +51,6 @@ export interface ExpireToken {
   readonly expiredAt: string;
 }
 
-export type TokenCommand = IssueToken | BlockToken | UnblockToken | ExpireToken;
+export type TokenCommand = IssueToken | UpdateToken | BlockToken | UnblockToken | ExpireToken;
 
-export const tokenCommandTypes = ['IssueToken', 'BlockToken', 'UnblockToken', 'ExpireToken'] as const satisfies readonly TokenCommand['type'][];
+export const tokenCommandTypes = ['IssueToken', 'UpdateToken', 'BlockToken', 'UnblockToken', 'ExpireToken'] as const satisfies readonly TokenCommand['type'][];

@@ -45,6 +45,14 @@ const tokenFacts = z.object({
   whitelist: z.enum(whitelistTypes),
   source: z.enum(tokenSources),
   groupId: z.string().max(36).nullable(),
+  // Optional (absent in events stored before OCPI tokens): an absent key reads as "not known".
+  /** The eMSP party that issued an OCPI token (OCPI Token country_code/party_id, upper case); CDRs and sessions name it. */
+  countryCode: z.string().regex(/^[A-Z]{2}$/).optional(),
+  partyId: z.string().regex(/^[A-Z0-9]{3}$/).optional(),
+  /** OCPI Token language (ISO 639-1), default_profile_type and energy_contract, kept to answer GET as received. */
+  language: z.string().length(2).optional(),
+  defaultProfileType: z.string().min(1).max(20).optional(),
+  energyContract: z.object({ supplierName: z.string().min(1).max(64), contractId: z.string().min(1).max(64).optional() }).optional(),
 });
 export type TokenFacts = z.infer<typeof tokenFacts>;
 

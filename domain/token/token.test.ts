@@ -100,3 +100,38 @@ describe('token: authorization status', () => {
     expect(status([eventFrom(TokenIssued, facts({ source: 'local', whitelist: 'NEVER' }))])).toBe('Accepted');
   });
 });
+
+describe('token: OCPI party and partial updates', () => {
+  const ocpiIssue = (overrides: Partial<IssueToken> = {}) => issue({ countryCode: 'de', partyId: 'emp', language: 'de', ...overrides });
+  const ocpiFacts = (overrides: Partial<TokenFacts> = {}) => facts({ countryCode: 'DE', partyId: 'EMP', language: 'de', ...overrides });
+  const ocpiIssued = eventFrom(TokenIssued, ocpiFacts());
+
+  it('keeps the eMSP party, upper case; facts stored before it still read', () => {
+    given(tokenDecider, []).when(ocpiIssue()).then([ocpiIssued]);
+    // An event without the optional party fields (stored before them) still folds.
+    expect(given(tokenDecider, [issued]).state).toMatchObject({ status: 'issued', facts: { uid: '012345678' } });
+    expect(TokenIssued.schema.safeParse(facts()).success).toBe(true);
+  });
+  it('refuses another party, or an eMSP, taking over a token', () => {
+    given(tokenDecider, [ocpiIssued]).when(ocpiIssue({ partyId: 'XYZ' })).thenThrows(InvalidCommandError, /belongs to DE\*EMP/);
+    const local = eventFrom(TokenIssued, facts({ source: 'local' }));
+    given(tokenDecider, [local]).when(ocpiIssue()).thenThrows(InvalidCommandError, /belongs to local/);
+    given(tokenDecider, []).when(ocpiIssue({ countryCode: 'DEU' })).thenThrows(InvalidCommandError, /countryCode/);
+  });
+  it('UpdateToken changes only the given fields; the same values again are a no-op', () => {
+    given(tokenDecider, [ocpiIssued])
+      .when({ type: 'UpdateToken', changes: { whitelist: 'NEVER', groupId: 'G1' } })
+      .then([eventFrom(TokenUpdated, ocpiFacts({ whitelist: 'NEVER', groupId: 'G1' }))]);
+    given(tokenDecider, [ocpiIssued]).when({ type: 'UpdateToken', changes: { whitelist: 'ALLOWED' } }).then([]);
+    given(tokenDecider, [ocpiIssued]).when({ type: 'UpdateToken', changes: { issuer: '' } }).thenThrows(InvalidCommandError, /issuer/);
+    given(tokenDecider, []).when({ type: 'UpdateToken', changes: { whitelist: 'NEVER' } }).thenThrows(IllegalStateError, /not issued/);
+    given(tokenDecider, [ocpiIssued])
+      .when({ type: 'UpdateToken', changes: {}, expectedParty: { countryCode: 'NL', partyId: 'EMP' } })
+      .thenThrows(InvalidCommandError, /belongs to DE\*EMP/);
+  });
+  it('UnblockToken with a reason lifts only a block set for that reason', () => {
+    const byEmsp = eventFrom(TokenBlocked, { reason: 'OCPI valid: false' });
+    given(tokenDecider, [ocpiIssued, byEmsp]).when({ type: 'UnblockToken', onlyReason: 'OCPI valid: false' }).then([eventFrom(TokenUnblocked, {})]);
+    given(tokenDecider, [ocpiIssued, blocked]).when({ type: 'UnblockToken', onlyReason: 'OCPI valid: false' }).then([]);
+  });
+});

@@ -1,6 +1,6 @@
 import type { Decimal } from 'decimal.js';
 import type { IdToken } from '../shared/values.js';
-import type { AuthorizationBasis, AuthorizationResult, ChargingState, MessageContext, SampledValue, StopReason } from './events.js';
+import type { AuthorizationBasis, AuthorizationResult, ChargingProfileType, ChargingState, MessageContext, SampledValue, StopReason } from './events.js';
 
 /**
  * Commands to the transaction aggregate. Energy is a Decimal in Wh (gateways apply the OCPP unit
@@ -73,7 +73,18 @@ export interface RecordChargingState extends MessageContext, FromStation {
   readonly changedAt: string;
 }
 
-export type TransactionCommand = AuthorizeTransaction | StartTransaction | RecordMeterReading | EndTransaction | RecordChargingState;
+/** The driver's preferences from their eMSP (OCPI ChargingPreferences); only a running session takes them. */
+export interface SetChargingPreferences {
+  readonly type: 'SetChargingPreferences';
+  readonly profileType: ChargingProfileType;
+  readonly departureTime?: string | null;
+  readonly energyNeedKwh?: Decimal | null;
+  readonly dischargeAllowed?: boolean | null;
+  /** Partner time of the request. */
+  readonly setAt: string;
+}
+
+export type TransactionCommand = AuthorizeTransaction | StartTransaction | RecordMeterReading | EndTransaction | RecordChargingState | SetChargingPreferences;
 
 export const transactionCommandTypes = [
   'AuthorizeTransaction',
@@ -81,4 +92,5 @@ export const transactionCommandTypes = [
   'RecordMeterReading',
   'EndTransaction',
   'RecordChargingState',
+  'SetChargingPreferences',
 ] as const satisfies readonly TransactionCommand['type'][];

@@ -4,6 +4,7 @@ import { assertNever } from '../shared/assert.js';
 import { eventFrom } from '../shared/event-definition.js';
 import { IllegalStateError, InvalidCommandError } from '../shared/errors.js';
 import { checkNonNegativeInteger, checkText, idTokenSchema, normalizeTimestamp, sameJson, timeMs, whToString, type IdToken } from '../shared/values.js';
+import { decideChargingPreferences } from './charging-preferences.js';
 import { decideChargingState } from './charging-state.js';
 import type { EndTransaction, MeterReadingInput, StartTransaction, TransactionCommand } from './commands.js';
 import {
@@ -64,6 +65,8 @@ export function decideTransaction(command: TransactionCommand, state: Transactio
       return decideEnd(command, state);
     case 'RecordChargingState':
       return decideChargingState(command, state);
+    case 'SetChargingPreferences':
+      return decideChargingPreferences(command, state);
     default:
       return assertNever(command, 'transaction command');
   }

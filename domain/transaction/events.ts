@@ -80,9 +80,9 @@ export const sampledValuesPerReadingMax = 100;
  * Why an authorization has its result: 'token' our copy of a known token decided; 'unknownTokenPolicy'
  * the token was unknown and the CSMS policy decided (an open site's free vend is 'Accepted' by policy,
  * not by any token); 'offlineWhitelist' an OCPI token with whitelist ALLOWED_OFFLINE was accepted
- * because the eMSP could not be asked.
+ * because the eMSP could not be asked; 'realtime' the eMSP answered an OCPI real-time authorization.
  */
-export const authorizationBases = ['token', 'unknownTokenPolicy', 'offlineWhitelist'] as const;
+export const authorizationBases = ['token', 'unknownTokenPolicy', 'offlineWhitelist', 'realtime'] as const;
 export type AuthorizationBasis = (typeof authorizationBases)[number];
 
 const transactionAuthorizedV1 = z.object({
@@ -257,12 +257,36 @@ export const ChargingStateChanged = defineEvent({
   }),
 });
 
+/** OCPI 2.2.1 ProfileType: what the driver asks the charging to optimise for. */
+export const chargingProfileTypes = ['CHEAP', 'FAST', 'GREEN', 'REGULAR'] as const;
+export type ChargingProfileType = (typeof chargingProfileTypes)[number];
+
+/**
+ * The driver's charging preferences for this session, as their eMSP sent them (OCPI sessions
+ * PUT charging_preferences). Recorded only: acting on them through smart charging comes later.
+ */
+export const ChargingPreferencesSet = defineEvent({
+  type: 'ChargingPreferencesSet',
+  aggregateType: transactionAggregateType,
+  schemaVersion: 1,
+  schema: z.object({
+    profileType: z.enum(chargingProfileTypes),
+    departureTime: isoTimestamp.nullable(),
+    /** kWh the EV needs, a decimal string (never a float). */
+    energyNeedKwh: nonNegativeDecimalString.nullable(),
+    dischargeAllowed: z.boolean().nullable(),
+    /** Partner time of the request. */
+    setAt: isoTimestamp,
+  }),
+});
+
 export const transactionEventDefinitions = [
   TransactionAuthorized,
   TransactionStarted,
   MeterReadingRecorded,
   TransactionEnded,
   ChargingStateChanged,
+  ChargingPreferencesSet,
 ] as const;
 
 export type TransactionEvent = EventOf<(typeof transactionEventDefinitions)[number]>;

@@ -45,6 +45,8 @@ export interface Started {
   /** The change with the highest changedAt (ties: the later arrival). */
   readonly latestChargingState: { readonly state: ChargingState; readonly changedAtMs: number } | null;
   readonly chargingStateCount: number;
+  /** The driver's latest charging preferences (OCPI), null until their eMSP sends some. */
+  readonly chargingPreferences: TransactionEventData<'ChargingPreferencesSet'> | null;
   /** Highest sampledAt of any reading, register or not. */
   readonly latestSampledAtMs: number | null;
   readonly readingCount: number;
@@ -133,6 +135,7 @@ export function evolveTransaction(state: TransactionState, event: TransactionEve
         chargingStates: null,
         latestChargingState: null,
         chargingStateCount: 0,
+        chargingPreferences: null,
       };
     case 'MeterReadingRecorded':
       if (state.status === 'none') return state; // decide never allows it; tolerate on replay
@@ -158,6 +161,9 @@ export function evolveTransaction(state: TransactionState, event: TransactionEve
         chargingStateCount: state.chargingStateCount + 1,
       };
     }
+    case 'ChargingPreferencesSet':
+      if (state.status === 'none') return state; // decide never allows it; tolerate on replay
+      return { ...state, chargingPreferences: event.data };
     default:
       return assertNever(event, 'transaction event');
   }

@@ -60,16 +60,60 @@ export interface AuthorizationDecision {
   readonly facts: TokenFacts | null;
 }
 
-/** Decides what a token may do now (station time `at`), by its state and the unknown-token policy. */
-export async function decideAuthorization(translation: Translation, idToken: IdToken, at: string): Promise<AuthorizationDecision> {
+/** OCPI 2.2.1 AllowedType: an eMSP's real-time answer. */
+export type RealtimeAllowed = 'ALLOWED' | 'BLOCKED' | 'EXPIRED' | 'NO_CREDIT' | 'NOT_ALLOWED';
+
+/**
+ * Port to an eMSP's real-time authorization (OCPI tokens, wired by api/: ocpi/tokens/realtime.ts).
+ * Resolves 'unreachable' when no eMSP answered in time (or none knows the token); never rejects
+ * for a partner's failure.
+ */
+export type RealtimeAuthorizer = (
+  tenantId: string,
+  idToken: IdToken,
+  context: { readonly stationId: string; readonly evseId?: number | null },
+) => Promise<{ readonly allowed: RealtimeAllowed; readonly authorizationReference?: string } | 'unreachable'>;
+
+/** OCPI AllowedType in the domain's (2.0.1) words. NOT_ALLOWED is "valid, but not at this location" (mod_tokens AllowedType). */
+const resultOfRealtime: Readonly<Record<RealtimeAllowed, AuthorizationResult>> = {
+  ALLOWED: 'Accepted',
+  BLOCKED: 'Blocked',
+  EXPIRED: 'Expired',
+  NO_CREDIT: 'NoCredit',
+  NOT_ALLOWED: 'NotAtThisLocation',
+};
+
+/**
+ * Whether the eMSP is to be asked, by the token's whitelist (OCPI 2.2.1 WhitelistType): ALWAYS
+ * never (our copy answers); ALLOWED, ALLOWED_OFFLINE and NEVER yes. Local tokens have no eMSP.
+ * A token our copy already refuses (blocked, expired) is not asked about: the eMSP's own push said so.
+ */
+function asksEmsp(state: TokenState, at: string): boolean {
+  if (state.status === 'none') return true;
+  if (state.facts.source !== 'ocpi' || state.facts.whitelist === 'ALWAYS') return false;
+  const local = authorizationStatus(state, at, { realtimeUnavailable: true });
+  return local !== 'Blocked' && local !== 'Expired';
+}
+
+/**
+ * Decides what a token may do now (station time `at`): the eMSP's real-time answer when one is
+ * wired and the whitelist lets us ask, else our copy of the token, else the unknown-token policy.
+ */
+export async function decideAuthorization(translation: Translation, idToken: IdToken, at: string, evseId?: number | null): Promise<AuthorizationDecision> {
   const lookup = translation.deps.tokenLookup ?? eventStoreTokenLookup(translation.deps.eventStore);
   const state = await lookup(translation.tenantId, idToken);
+  const facts = state.status === 'none' ? null : state.facts;
+  const realtime = translation.deps.realtimeAuthorizer;
+  if (realtime !== undefined && asksEmsp(state, at)) {
+    const answer = await realtime(translation.tenantId, idToken, { stationId: translation.stationId, ...(evseId == null ? {} : { evseId }) });
+    if (answer !== 'unreachable') return { result: resultOfRealtime[answer.allowed], basis: 'realtime', facts };
+  }
   if (state.status === 'none') {
     const policy = translation.deps.unknownTokenPolicy ?? 'reject';
     return { result: policy === 'accept' ? 'Accepted' : 'Unknown', basis: 'unknownTokenPolicy', facts: null };
   }
-  // No OCPI real-time authorization yet: treat the eMSP as unreachable, so our copy answers
-  // (ALLOWED_OFFLINE accepted, NEVER refused) rather than an endless "ask the eMSP".
+  // Here the eMSP was not asked or did not answer: our copy decides as if it cannot be reached
+  // (ALLOWED accepted, ALLOWED_OFFLINE accepted, NEVER refused), never an endless "ask the eMSP".
   const context = { realtimeUnavailable: true };
   const status = authorizationStatus(state, at, context);
   const basis = acceptedByOfflineWhitelist(state, at, context) ? 'offlineWhitelist' : 'token';

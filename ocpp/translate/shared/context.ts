@@ -8,7 +8,7 @@ import type { RegistrationPolicy } from '../../../domain/station/commands.js';
 import type { OcppVersion as DomainOcppVersion } from '../../../domain/shared/values.js';
 import type { CallContext, OcppVersion } from '../../types.js';
 import type { ActiveTransactions } from './active-transactions.js';
-import type { TokenLookup, UnknownTokenPolicy } from './authorization.js';
+import type { RealtimeAuthorizer, TokenLookup, UnknownTokenPolicy } from './authorization.js';
 import type { DataTransferHandler } from './data-transfer.js';
 import type { TransactionIdAllocator } from '../../transaction-ids.js';
 
@@ -44,6 +44,8 @@ export interface TranslatorDeps {
   readonly unknownTokenPolicy?: UnknownTokenPolicy;
   /** Replaces the default stream lookup (token id = the uid as sent). */
   readonly tokenLookup?: TokenLookup;
+  /** OCPI real-time authorization with the token's eMSP; absent: our copy and the unknown-token policy decide. */
+  readonly realtimeAuthorizer?: RealtimeAuthorizer;
   /** DataTransfer handlers by vendorId; any other vendor gets UnknownVendorId. */
   readonly dataTransferHandlers?: Readonly<Record<string, DataTransferHandler>>;
   /**

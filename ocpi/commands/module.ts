@@ -1,0 +1,146 @@
+import type { OcpiModuleContext } from '../plugin.js';
+import type { StationCommandOptions, StationCommandOutcome } from '../ports.js';
+import { commandRequestSchemas, commandResultSchema, commandResponseSchema, commandTypeSchema, type CommandResponse, type CommandType } from '../schemas/commands.js';
+import { ocpiRoute } from '../transport/route.js';
+import { OcpiError, OcpiStatus } from '../transport/status.js';
+import { parseOcpi } from '../transport/validate.js';
+import { ocpiVersion } from '../versions/registry.js';
+import {
+  createAsyncCommandRunner, displayText, findActiveSession, integerIdFor, ocpiCommandTimeouts, operationIdFor, postResult, responseTimeoutSeconds, stationOnline,
+} from './async-results.js';
+import { commandResultOf } from './results.js';
+import { resolveTarget } from './targets.js';
+
+/**
+ * OCPI 2.2.1 Commands, Receiver interface (mod_commands): an eMSP asks us to start or stop a
+ * session, reserve, cancel a reservation or unlock a connector. We answer at once with a
+ * CommandResponse and POST the station's answer as a CommandResult to the eMSP's response_url.
+ */
+
+/** Reservations made through this node, to know the station of a CANCEL_RESERVATION. */
+const reservationsRememberedMax = 10_000;
+/** Operation ids started by this node lately: a retried POST (same X-Request-ID) is answered, not run again. */
+const operationIdsRememberedMax = 10_000;
+
+/** OCPI TokenType → the idToken type OCPP 2.0.1 wants (1.6 has only the idTag). */
+const idTokenTypes: Record<string, string> = { RFID: 'ISO14443', APP_USER: 'Central', AD_HOC_USER: 'Central', OTHER: 'Central' };
+
+type Plan =
+  | { readonly respond: CommandResponse }
+  | { readonly responseUrl: string; readonly run: (options: StationCommandOptions) => Promise<StationCommandOutcome>; readonly onAccepted?: () => void };
+
+const refuse = (result: CommandResponse['result'], message: string): { readonly respond: CommandResponse } => ({ respond: { result, timeout: 0, message: displayText(message) } });
+
+function remember<K, V>(map: Map<K, V>, key: K, value: V, max: number): void {
+  map.delete(key);
+  map.set(key, value);
+  // Insertion order: the first key is the oldest.
+  while (map.size > max) map.delete(map.keys().next().value as K);
+}
+
+export function commandsModule(context: OcpiModuleContext): void {
+  const runner = createAsyncCommandRunner(context.app, 'commands');
+  const reservations = new Map<string, string>();
+  const operationIds = new Map<string, true>();
+  context.registry.add(ocpiVersion, { identifier: 'commands', role: 'RECEIVER', path: `/${ocpiVersion}/commands` });
+
+  async function plan(command: CommandType, body: unknown, partnerId: string): Promise<Plan> {
+    const stations = context.stationCommands;
+    if (stations === null) return refuse('NOT_SUPPORTED', 'remote commands are not available on this server');
+    switch (command) {
+      case 'START_SESSION': {
+        const start = parseOcpi(commandRequestSchemas.START_SESSION, body, 'StartSession');
+        const target = await resolveTarget(context.db, context.tenantId, { locationId: start.location_id, evseUid: start.evse_uid, connectorId: start.connector_id });
+        if (!target.ok) return refuse('REJECTED', target.message);
+        return {
+          responseUrl: start.response_url,
+          run: (options) =>
+            stations.startSession(
+              target.evse.stationId,
+              {
+                evseId: target.evse.stationEvseId,
+                idToken: start.token.uid,
+                idTokenType: idTokenTypes[start.token.type] ?? 'Central',
+                // The station operation derives its remoteStartId from the operation id the same way.
+                remoteStartId: integerIdFor(options.operationId),
+              },
+              options,
+            ),
+        };
+      }
+      case 'STOP_SESSION': {
+        const stop = parseOcpi(commandRequestSchemas.STOP_SESSION, body, 'StopSession');
+        const session = await findActiveSession(context.db, context.tenantId, stop.session_id);
+        if (session === null) return refuse('UNKNOWN_SESSION', `no running session ${stop.session_id}`);
+        if (!(await stationOnline(context.db, context.tenantId, session.stationId))) return refuse('REJECTED', 'the station of this session is offline');
+        return { responseUrl: stop.response_url, run: (options) => stations.stopSession(session.stationId, { transactionId: session.transactionId }, options) };
+      }
+      case 'RESERVE_NOW': {
+        const reserve = parseOcpi(commandRequestSchemas.RESERVE_NOW, body, 'ReserveNow');
+        const target = await resolveTarget(context.db, context.tenantId, { locationId: reserve.location_id, evseUid: reserve.evse_uid });
+        if (!target.ok) return refuse('REJECTED', target.message);
+        const key = `${partnerId}\n${reserve.reservation_id}`;
+        // OCPP wants an integer; the same OCPI reservation id maps to the same one (a new RESERVE_NOW replaces it, spec).
+        const reservationId = integerIdFor(key);
+        return {
+          responseUrl: reserve.response_url,
+          onAccepted: () => remember(reservations, key, target.evse.stationId, reservationsRememberedMax),
+          run: (options) =>
+            stations.reserveNow(
+              target.evse.stationId,
+              { reservationId, evseId: reserve.evse_uid === undefined ? null : target.evse.stationEvseId, idToken: reserve.token.uid, idTokenType: idTokenTypes[reserve.token.type] ?? 'Central', expiryDate: reserve.expiry_date },
+              options,
+            ),
+        };
+      }
+      case 'CANCEL_RESERVATION': {
+        const cancel = parseOcpi(commandRequestSchemas.CANCEL_RESERVATION, body, 'CancelReservation');
+        const key = `${partnerId}\n${cancel.reservation_id}`;
+        const stationId = reservations.get(key);
+        if (stationId === undefined) return refuse('REJECTED', `reservation ${cancel.reservation_id} is not known to this server`);
+        return { responseUrl: cancel.response_url, run: (options) => stations.cancelReservation(stationId, { reservationId: integerIdFor(key) }, options) };
+      }
+      case 'UNLOCK_CONNECTOR': {
+        const unlock = parseOcpi(commandRequestSchemas.UNLOCK_CONNECTOR, body, 'UnlockConnector');
+        const target = await resolveTarget(context.db, context.tenantId, { locationId: unlock.location_id, evseUid: unlock.evse_uid, connectorId: unlock.connector_id, forUnlock: true });
+        if (!target.ok) return refuse('REJECTED', target.message);
+        const connectorId = target.stationConnectorId ?? 1;
+        return { responseUrl: unlock.response_url, run: (options) => stations.unlockConnector(target.evse.stationId, { evseId: target.evse.stationEvseId, connectorId }, options) };
+      }
+    }
+  }
+
+  ocpiRoute(context.app, context.transport, {
+    method: 'POST',
+    url: `/${ocpiVersion}/commands/:command`,
+    module: 'commands',
+    handler: async (request, _reply, { caller, ids }) => {
+      const name = (request.params as { command: string }).command;
+      const parsed = commandTypeSchema.safeParse(name);
+      // Spec mod_commands: an unknown command is answered 2001 with HTTP 404.
+      if (!parsed.success) throw new OcpiError(OcpiStatus.invalidOrMissingParameters, `unknown command ${name}`, { httpStatus: 404 });
+      const command = parsed.data;
+      const planned = await plan(command, request.body, caller.partnerId);
+      if ('respond' in planned) return { data: commandResponseSchema.parse(planned.respond) };
+
+      const operationId = operationIdFor('commands', caller.partnerId, ids.requestId);
+      const timeout = responseTimeoutSeconds();
+      if (operationIds.has(operationId)) return { data: { result: 'ACCEPTED', timeout } };
+      const options: StationCommandOptions = {
+        actor: `partner:${caller.partnerId}`,
+        correlationId: ids.correlationId,
+        operationId,
+        timeoutMs: ocpiCommandTimeouts.stationAnswerMs,
+      };
+      const started = runner.start(async () => {
+        const outcome = await planned.run(options);
+        const result = commandResultOf(command, outcome);
+        if (result.result === 'ACCEPTED') planned.onAccepted?.();
+        await postResult(context, { partnerId: caller.partnerId, url: planned.responseUrl, correlationId: ids.correlationId, schema: commandResultSchema, body: result });
+      });
+      if (!started) return { data: commandResponseSchema.parse(refuse('REJECTED', 'too many commands in progress; try again shortly').respond) };
+      remember(operationIds, operationId, true, operationIdsRememberedMax);
+      return { data: commandResponseSchema.parse({ result: 'ACCEPTED', timeout }) };
+    },
+  });
+}

@@ -1,0 +1,137 @@
+import type { FastifyRequest } from 'fastify';
+import { z } from 'zod';
+import type { SqlExecutor } from '../../adapters/sql/port.js';
+import { IllegalStateError, InvalidCommandError } from '../../domain/shared/errors.js';
+import { liveSchemaName } from '../../projections/schema.js';
+import type { OcpiModule, OcpiModuleContext } from '../plugin.js';
+import { countryCodeSchema, ciIdentifier, partyIdSchema } from '../schemas/primitives.js';
+import { tokenPatchSchema, tokenSchema, tokenTypes } from '../schemas/tokens.js';
+import { ocpiRoute, type OcpiRequestContext } from '../transport/route.js';
+import { OcpiError, OcpiStatus, invalidParameters } from '../transport/status.js';
+import { checkUrlMatchesBody, parseOcpi } from '../transport/validate.js';
+import { ocpiVersion } from '../versions/registry.js';
+import { patchToken, readToken, writeToken, type TokenWriteMeta } from './store.js';
+
+/**
+ * Tokens module, Receiver interface of the CPO (mod_tokens "Receiver Interface"): eMSPs push their
+ * tokens (PUT, PATCH) and read our copy back (GET) at
+ * /2.2.1/tokens/{country_code}/{party_id}/{token_uid}[?type=RFID].
+ */
+
+export const tokensModulePath = `/${ocpiVersion}/tokens`;
+
+const pathParams = z.object({ country_code: countryCodeSchema, party_id: partyIdSchema, token_uid: ciIdentifier(36) });
+// mod_tokens Receiver GET/PUT/PATCH: `type` is optional and means RFID when absent.
+const typeQuery = z.object({ type: z.enum(tokenTypes).default('RFID') });
+
+/**
+ * transport_and_format / status_codes: a request for a resource that does not exist answers HTTP
+ * 404; in the body 2004 "Unknown Token" (status_codes: "Unknown Token"), the code for this object.
+ */
+const unknownToken = (uid: string) => new OcpiError(OcpiStatus.unknownToken, `unknown token ${uid}`, { httpStatus: 404 });
+
+/** Refusals of a partner writing or reading another party's tokens, for metrics (design.md: every denial counted). */
+export const ocpiTokensDenials = { otherParty: 0 };
+
+/**
+ * A Receiver stores Client Owned Objects under the party that owns them (transport_and_format
+ * "Client Owned Object Push"): a partner may only write and read tokens of its own parties
+ * (its roles in the partners read model); a HUB speaks for the parties behind it.
+ */
+async function checkCallerOwnsParty(db: SqlExecutor, tenantId: string, partnerId: string, party: { countryCode: string; partyId: string }): Promise<void> {
+  const { rows } = await db.query<{ roles: string }>(`SELECT roles FROM ${liveSchemaName('partners')}.partners WHERE tenant_id = $1 AND partner_id = $2`, [tenantId, partnerId]);
+  const roles = rows[0] === undefined ? [] : (JSON.parse(rows[0].roles) as { role: string; countryCode: string; partyId: string }[]);
+  const owns = roles.some(
+    (role) => role.role === 'HUB' || (role.countryCode.toUpperCase() === party.countryCode && role.partyId.toUpperCase() === party.partyId),
+  );
+  // status_codes 2001 for parameters the server cannot accept; HTTP 200 as the request reached OCPI.
+  if (!owns) ocpiTokensDenials.otherParty += 1;
+  if (!owns) throw invalidParameters(`party ${party.countryCode}*${party.partyId} is not one of your roles`);
+}
+
+interface Target {
+  readonly countryCode: string;
+  readonly partyId: string;
+  readonly uid: string;
+  readonly type: (typeof tokenTypes)[number];
+}
+
+async function targetOf(ocpi: OcpiModuleContext, request: FastifyRequest, context: OcpiRequestContext): Promise<Target> {
+  const params = parseOcpi(pathParams, request.params, 'path');
+  const { type } = parseOcpi(typeQuery, { type: (request.query as Record<string, unknown> | undefined)?.type }, 'query');
+  const target = { countryCode: params.country_code.toUpperCase(), partyId: params.party_id.toUpperCase(), uid: params.token_uid, type };
+  await checkCallerOwnsParty(ocpi.db, ocpi.tenantId, context.caller.partnerId, target);
+  return target;
+}
+
+const writeMeta = (ocpi: OcpiModuleContext, context: OcpiRequestContext): TokenWriteMeta => ({
+  tenantId: ocpi.tenantId,
+  partnerId: context.caller.partnerId,
+  correlationId: context.ids.correlationId,
+  commandIdPrefix: `ocpi:tokens:${context.caller.partnerId}:${context.ids.requestId}`,
+});
+
+/** Domain refusals in OCPI words: facts we cannot take are 2001, a PATCH of a token we lack 2004/404. */
+async function asOcpi<T>(uid: string, work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (error) {
+    if (error instanceof InvalidCommandError) throw invalidParameters(error.message);
+    if (error instanceof IllegalStateError && /not issued/.test(error.message)) throw unknownToken(uid);
+    throw error;
+  }
+}
+
+export const tokensModule: OcpiModule = (ocpi) => {
+  const { app, transport, registry } = ocpi;
+  registry.add(ocpiVersion, { identifier: 'tokens', role: 'RECEIVER', path: tokensModulePath });
+  const url = `${tokensModulePath}/:country_code/:party_id/:token_uid`;
+
+  ocpiRoute(app, transport, {
+    method: 'GET',
+    url,
+    module: 'tokens',
+    async handler(request, _reply, context) {
+      const target = await targetOf(ocpi, request, context);
+      const token = await readToken(ocpi.db, ocpi.tenantId, target);
+      if (token === null) throw unknownToken(target.uid);
+      return { data: token };
+    },
+  });
+
+  ocpiRoute(app, transport, {
+    method: 'PUT',
+    url,
+    module: 'tokens',
+    async handler(request, _reply, context) {
+      const target = await targetOf(ocpi, request, context);
+      const token = parseOcpi(tokenSchema, request.body, 'Token');
+      checkUrlMatchesBody([
+        { name: 'country_code', url: target.countryCode, body: token.country_code, caseInsensitive: true },
+        { name: 'party_id', url: target.partyId, body: token.party_id, caseInsensitive: true },
+        { name: 'uid', url: target.uid, body: token.uid },
+        { name: 'type', url: target.type, body: token.type },
+      ]);
+      const outcome = await asOcpi(target.uid, () => writeToken(ocpi.bus, writeMeta(ocpi, context), token));
+      // status_codes: 201 when the object is newly created, 200 when it existed and was updated.
+      return { httpStatus: outcome.created ? 201 : 200 };
+    },
+  });
+
+  ocpiRoute(app, transport, {
+    method: 'PATCH',
+    url,
+    module: 'tokens',
+    async handler(request, _reply, context) {
+      const target = await targetOf(ocpi, request, context);
+      const patch = parseOcpi(tokenPatchSchema, request.body, 'Token (PATCH)');
+      checkUrlMatchesBody([
+        { name: 'country_code', url: target.countryCode, body: patch.country_code, caseInsensitive: true },
+        { name: 'party_id', url: target.partyId, body: patch.party_id, caseInsensitive: true },
+        { name: 'uid', url: target.uid, body: patch.uid },
+      ]);
+      await asOcpi(target.uid, () => patchToken(ocpi.bus, writeMeta(ocpi, context), target, patch));
+      return {};
+    },
+  });
+};

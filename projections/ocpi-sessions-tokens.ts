@@ -1,0 +1,58 @@
+import { quoteIdentifier, type SqlExecutor } from '../adapters/sql/port.js';
+import { rowKey, type Row, type TableSpec } from './rows.js';
+
+/**
+ * The token facts `proj_ocpi_sessions` keeps (from token events) so a session's cdr_token can name
+ * the contract and the eMSP of the token that started it, without reading another read model
+ * (a rebuild must not depend on another projection's progress).
+ */
+
+export const tokensSpec: TableSpec = {
+  table: 'tokens',
+  key: ['tenant_id', 'token_id'],
+  columns: ['tenant_id', 'token_id', 'uid', 'token_type', 'contract_id', 'country_code', 'party_id'].map((name) => ({ name, type: 'text' })),
+};
+
+/**
+ * OCPP id token type (or an OCPI TokenType kept on our token) to OCPI 2.2.1 TokenType. Cards of any
+ * OCPP flavour, and keys or central ids an operator hands out, are RFID to a roaming partner; an
+ * eMAID identifies a contract used from an app or the car (ISO 15118), so APP_USER; what OCPI has
+ * no word for (NoAuthorization, MacAddress) is OTHER.
+ */
+export function ocpiTokenTypeOf(type: string): string {
+  if (['ISO14443', 'ISO15693', 'Central', 'Local', 'KeyCode', 'RFID'].includes(type)) return 'RFID';
+  if (type === 'eMAID' || type === 'APP_USER') return 'APP_USER';
+  if (type === 'AD_HOC_USER') return 'AD_HOC_USER';
+  return 'OTHER';
+}
+
+function tokenByUid(tokens: ReadonlyMap<string, Row>, tenantId: string, uid: string): Row | undefined {
+  // Several tokens may share a uid (two eMSPs' cards); the lowest token id wins so a rebuild
+  // picks the same one. Which one the authorization used is not recorded on the transaction.
+  let best: Row | undefined;
+  for (const token of tokens.values()) {
+    if (token.tenant_id === tenantId && token.uid === uid && (best === undefined || String(token.token_id) < String(best.token_id))) best = token;
+  }
+  return best;
+}
+
+export function withToken(tokens: ReadonlyMap<string, Row>, session: Row, idToken: { idToken: string; type: string }): Row {
+  const token = tokenByUid(tokens, String(session.tenant_id), idToken.idToken);
+  return {
+    ...session,
+    token_uid: idToken.idToken,
+    token_type: ocpiTokenTypeOf(String(token?.token_type ?? idToken.type)),
+    contract_id: token?.contract_id ?? null,
+    token_country_code: token?.country_code ?? null,
+    token_party_id: token?.party_id ?? null,
+    // A remote start (OCPI START_SESSION, operator) reaches the station as a central id token.
+    remote_start: Boolean(session.remote_start) || idToken.type === 'Central',
+  };
+}
+
+/** Adds to `tokens` the stored tokens with one of these uids (the tokens the batch's sessions name). */
+export async function loadTokensByUid(tx: SqlExecutor, schema: string, tokens: Map<string, Row>, tenants: readonly string[], uids: readonly string[]): Promise<void> {
+  if (uids.length === 0) return;
+  const { rows } = await tx.query<Row>(`SELECT * FROM ${quoteIdentifier(schema)}.tokens WHERE tenant_id = ANY($1::text[]) AND uid = ANY($2::text[])`, [tenants, uids]);
+  for (const row of rows) tokens.set(rowKey(tokensSpec, row), row);
+}
