@@ -35,7 +35,7 @@ interface FakeEmsp {
 
 /** An eMSP as in test/ocpi/handshake.test.ts: versions, 2.2.1 details, credentials (calls our versions back). */
 async function startEmsp(): Promise<FakeEmsp> {
-  const app = Fastify({ logger: false });
+  const app = Fastify({ logger: false, forceCloseConnections: true });
   const emsp: FakeEmsp = { app, url: '', tokenA: newCredentialsToken(), answer: 1000 };
   const timestamp = () => new Date().toISOString();
   const envelope = (data: unknown) => ({ data, status_code: 1000, timestamp: timestamp() });

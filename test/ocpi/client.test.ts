@@ -13,7 +13,7 @@ let flakyFailuresLeft = 0;
 const ok = (data: unknown) => ({ data, status_code: 1000, timestamp: new Date().toISOString() });
 
 beforeAll(async () => {
-  app = Fastify({ logger: false });
+  app = Fastify({ logger: false, forceCloseConnections: true });
   app.addHook('onRequest', async (request) => {
     seen.push({
       url: request.url,

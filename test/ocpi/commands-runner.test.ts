@@ -7,7 +7,7 @@ import { commandResultOf } from '../../ocpi/commands/results.js';
 
 describe('asynchronous OCPI command runner', () => {
   it(`refuses work beyond ${asyncCommandsInFlightMax} in flight, frees a slot when one ends, and closes within ${asyncCommandsCloseWaitMs} ms of stuck work`, async () => {
-    const app = Fastify({ logger: false });
+    const app = Fastify({ logger: false, forceCloseConnections: true });
     const runner = createAsyncCommandRunner(app, 'test');
     await app.ready();
     let finishOne: () => void = () => {};
@@ -28,7 +28,7 @@ describe('asynchronous OCPI command runner', () => {
   });
 
   it('a failing job is logged, not thrown, and frees its slot', async () => {
-    const app = Fastify({ logger: false });
+    const app = Fastify({ logger: false, forceCloseConnections: true });
     const runner = createAsyncCommandRunner(app, 'test');
     expect(runner.start(async () => Promise.reject(new Error('partner unreachable')))).toBe(true);
     await new Promise((resolve) => setImmediate(resolve));

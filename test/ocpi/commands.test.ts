@@ -37,7 +37,7 @@ interface Emsp {
 }
 
 async function startEmsp(): Promise<Emsp> {
-  const app = Fastify({ logger: false });
+  const app = Fastify({ logger: false, forceCloseConnections: true });
   const emsp: Emsp = { app, url: '', tokenC: newCredentialsToken(), tokenB: newCredentialsToken(), results: new Map() };
   app.post<{ Params: { id: string } }>('/results/:id', async (request) => {
     emsp.results.set(request.params.id, { body: request.body, authorization: request.headers.authorization });

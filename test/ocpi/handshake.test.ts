@@ -31,7 +31,7 @@ interface TestEmsp {
 }
 
 async function startEmsp(versions: string[] = ['2.1.1', '2.2.1']): Promise<TestEmsp> {
-  const app = Fastify({ logger: false });
+  const app = Fastify({ logger: false, forceCloseConnections: true });
   const emsp: TestEmsp = { app, url: '', tokenA: newCredentialsToken(), tokenB: newCredentialsToken(), received: { versionsCalledWith: [] }, versions };
   const known = () => [emsp.tokenA, emsp.tokenB, ...(emsp.received.credentialsToken ? [emsp.received.credentialsToken] : [])];
   const envelope = (data: unknown) => ({ data, status_code: 1000, timestamp: new Date().toISOString() });
@@ -127,10 +127,16 @@ describe('OCPI credentials handshake', () => {
     const versions = await (await call('GET', '/versions', tokenA)).json();
     expect(versions.data).toEqual([{ version: '2.2.1', url: `${serverUrl}/ocpi/2.2.1` }]);
     const details = await (await call('GET', '/2.2.1', tokenA)).json();
-    expect(details.data.endpoints).toEqual([
-      { identifier: 'credentials', role: 'SENDER', url: `${serverUrl}/ocpi/2.2.1/credentials` },
-      { identifier: 'credentials', role: 'RECEIVER', url: `${serverUrl}/ocpi/2.2.1/credentials` },
-    ]);
+    const endpoint = (identifier: string, role: string) => ({ identifier, role, url: `${serverUrl}/ocpi/2.2.1/${identifier}` });
+    // CPO role: Sender of our data, Receiver of the eMSP's tokens and commands; hubclientinfo for hubs.
+    const expected = [
+      endpoint('credentials', 'SENDER'),
+      endpoint('credentials', 'RECEIVER'),
+      ...['locations', 'sessions', 'cdrs', 'tariffs'].map((module) => endpoint(module, 'SENDER')),
+      ...['tokens', 'commands', 'chargingprofiles', 'hubclientinfo'].map((module) => endpoint(module, 'RECEIVER')),
+    ];
+    expect(details.data.endpoints).toHaveLength(expected.length);
+    expect(details.data.endpoints).toEqual(expect.arrayContaining(expected));
     expect((await call('GET', '/2.1.1', tokenA)).status).toBe(404);
   });
 

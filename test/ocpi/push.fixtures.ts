@@ -51,7 +51,7 @@ export interface FakeEmsp {
 }
 
 export async function startFakeEmsp(): Promise<FakeEmsp> {
-  const app = Fastify({ logger: false });
+  const app = Fastify({ logger: false, forceCloseConnections: true });
   const emsp: FakeEmsp = { app, url: '', token: newCredentialsToken(), received: [], behave: async () => ok() };
   app.all('/ocpi/2.2.1/*', async (request, reply) => {
     emsp.received.push({ method: request.method, url: request.url, body: request.body, headers: request.headers, at: Date.now() });

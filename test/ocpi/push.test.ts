@@ -205,7 +205,7 @@ describe('OCPI push outbox', () => {
   });
 
   it('GET /metrics: delivered, retried and rejected counts, pending gauges, durations, auth denials', async () => {
-    const app = Fastify({ logger: false });
+    const app = Fastify({ logger: false, forceCloseConnections: true });
     await app.register(metricsPlugin, { db: world.db, clock: systemClock });
     // A push waiting for its retry, enqueued a minute ago (in one transaction: the worker never sees it due).
     await world.db.transaction(async (tx) => {

@@ -45,7 +45,7 @@ describe('OCPI real-time authorizer', () => {
     db = await createTestPgliteDatabase();
     eventStore = await openPostgresEventStore(db);
     await migrateProjections({ db, eventStore });
-    emsps = Fastify({ logger: false });
+    emsps = Fastify({ logger: false, forceCloseConnections: true });
     emsps.post('/:partner/tokens/:uid/authorize', async (request, reply) => {
       const { partner, uid } = request.params as { partner: string; uid: string };
       asked.push(`${partner}:${uid}`);

@@ -55,7 +55,7 @@ const ocpiToken = (uid: string, overrides: Record<string, unknown> = {}) => ({
 });
 
 async function startEmsp(): Promise<TestEmsp> {
-  const app = Fastify({ logger: false });
+  const app = Fastify({ logger: false, forceCloseConnections: true });
   const emsp: TestEmsp = { app, url: '', tokenA: newCredentialsToken(), tokenC: newCredentialsToken(), behaviour: new Map(), authorizeCalls: [], tokens: [], pagesServed: 0, ourTokenForThem: '' };
   const envelope = (data: unknown, status_code = 1000) => ({ data, status_code, timestamp: new Date().toISOString() });
   app.get('/ocpi/versions', async () => envelope([{ version: '2.2.1', url: `${emsp.url}/ocpi/2.2.1` }]));

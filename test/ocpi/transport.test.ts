@@ -25,7 +25,7 @@ const routing = { 'ocpi-from-country-code': 'de', 'ocpi-from-party-id': 'ABC', '
 
 let app: FastifyInstance;
 beforeAll(async () => {
-  app = Fastify({ logger: false });
+  app = Fastify({ logger: false, forceCloseConnections: true });
   await app.register(
     async (ocpi) => {
       installOcpiTransport(ocpi, transport);

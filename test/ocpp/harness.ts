@@ -98,8 +98,8 @@ export async function startGateway(
 ): Promise<TestGateway> {
   const handler = options.handler instanceof RecordingHandler ? options.handler : new RecordingHandler();
   const app = (server.https
-    ? Fastify({ logger: false, https: server.https })
-    : Fastify({ logger: false })) as unknown as FastifyInstance;
+    ? Fastify({ logger: false, forceCloseConnections: true, https: server.https })
+    : Fastify({ logger: false, forceCloseConnections: true })) as unknown as FastifyInstance;
   await app.register(ocppGatewayPlugin, { authenticateStation: authenticateByPassword, ...options, handler });
   await app.listen({ host: '127.0.0.1', port: 0 });
   const { port } = app.server.address() as AddressInfo;

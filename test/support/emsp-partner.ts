@@ -116,7 +116,7 @@ export class EmspPartner {
   private readonly app: FastifyInstance;
 
   private constructor(private readonly options: EmspPartnerOptions) {
-    this.app = Fastify({ logger: false });
+    this.app = Fastify({ logger: false, forceCloseConnections: true });
   }
 
   static async start(options: EmspPartnerOptions = {}): Promise<EmspPartner> {
