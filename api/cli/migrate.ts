@@ -19,6 +19,9 @@ export function registerMigrateCommand(program: Command, context: CliContext): v
           context.out(`event store: ${storage.eventStore}`);
           const { migrateProjections } = await import('../../projections/index.js');
           await migrateProjections({ eventStore: services.eventStore, db: services.db, log: context.err });
+          // The OCPI push outbox is not a projection (never rebuilt), so it has its own schema.
+          const { migrateOutbox } = await import('../../ocpi/push/outbox.js');
+          await migrateOutbox(services.db);
           context.out('migrations applied');
         });
       } catch (error) {

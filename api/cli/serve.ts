@@ -69,7 +69,10 @@ export function registerServeCommand(program: Command, context: CliContext): voi
           const owner = `${hostname()}:${process.pid}`;
           const runners = startProjectionRunners(deps, { owner });
           // Prices every finished session into a CDR and a ledger entry (one node holds its lease).
-          const cdrIssuer = startCdrIssuer({ eventStore: services.eventStore, bus: services.bus, db: services.db, log: context.err }, { owner });
+          const { locationsCdrSiteLookup } = await import('../../ocpi/locations/cdr-site.js');
+          const { ourParty } = await import('../../ocpi/plugin.js');
+          const siteOf = locationsCdrSiteLookup(services.db, ourParty(services.config.ocpi));
+          const cdrIssuer = startCdrIssuer({ eventStore: services.eventStore, bus: services.bus, db: services.db, siteOf, log: context.err }, { owner });
           // Pushes our locations, sessions, CDRs and tariffs to partners (ocpi/push): one producer by lease, a worker per node.
           const { startOcpiPush } = await import('../../ocpi/push/index.js');
           const ocpiPush = startOcpiPush(

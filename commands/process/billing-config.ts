@@ -17,6 +17,18 @@ export interface BillingConfig {
   readonly location: Omit<OcpiCdr['cdr_location'], 'evse_uid' | 'evse_id' | 'connector_id'>;
 }
 
+/**
+ * Where a session charged, as the CDR names it: the location and EVSE the operator assigned the
+ * station's EVSE to (the locations read model), and the zone its tariff restrictions are read in.
+ */
+export interface CdrSite {
+  readonly location: OcpiCdr['cdr_location'];
+  readonly timeZone: string;
+}
+
+/** Looks up the site of a station's EVSE and connector; null when it is in no location (placeholders apply). */
+export type CdrSiteLookup = (tenantId: string, stationId: string, evseId: number, connectorId: number) => Promise<CdrSite | null>;
+
 export const billingConfigDefault: BillingConfig = {
   cpo: { countryCode: 'NL', partyId: 'OCS' },
   timeZone: 'Europe/Amsterdam',

@@ -19,7 +19,7 @@ import { priceMeterSamples } from '../../domain/tariff/pricing.js';
 import type { TokenEvent } from '../../domain/token/events.js';
 import type { TransactionEventData } from '../../domain/transaction/events.js';
 import type { Command, CommandBus } from '../bus.js';
-import { billingConfigDefault, type BillingConfig } from './billing-config.js';
+import { billingConfigDefault, type BillingConfig, type CdrSiteLookup } from './billing-config.js';
 import { buildCdr, cdrIdForTransaction, type TokenFacts } from './cdr-builder.js';
 import { meterSamplesOf, type EndedSession } from './session-samples.js';
 import { loadState, readStreamEvents } from './streams.js';
@@ -38,6 +38,8 @@ export interface BillingDeps {
   readonly eventStore: EventStore;
   readonly bus: CommandBus;
   readonly config?: BillingConfig;
+  /** The station's location for the CDR; without it (or for a station in no location) the config's placeholders. */
+  readonly siteOf?: CdrSiteLookup;
 }
 
 interface Cause {
@@ -91,10 +93,14 @@ export async function billTransaction(deps: BillingDeps, ended: RecordedEvent): 
     const session = await endedSessionOf(deps.eventStore, tenantId, transactionId);
     if (session === null) return null;
     const token = await tokenFacts(deps.eventStore, tenantId, session.started.idToken?.idToken);
-    const scopes = scopesOf({ stationId: session.started.stationId, evseId: session.started.evseId, tokenGroupId: token?.groupId ?? null, locationId: config.location.id });
-    const inForce = await findTariffInForce(deps.eventStore, tenantId, scopes, session.started.startedAt);
-    const price = inForce ? priceMeterSamples(inForce.tariff, meterSamplesOf(session), { timeZone: config.timeZone }) : null;
-    const cdr = buildCdr({ cdrId, transactionId, session, price, tariff: inForce?.tariff ?? null, token, lastUpdated: ended.metadata.recordedAt, config });
+    const { started } = session;
+    const site = (await deps.siteOf?.(tenantId, started.stationId, started.evseId, started.connectorId)) ?? null;
+    const locationId = site?.location.id ?? config.location.id;
+    const timeZone = site?.timeZone ?? config.timeZone;
+    const scopes = scopesOf({ stationId: started.stationId, evseId: started.evseId, tokenGroupId: token?.groupId ?? null, locationId });
+    const inForce = await findTariffInForce(deps.eventStore, tenantId, scopes, started.startedAt);
+    const price = inForce ? priceMeterSamples(inForce.tariff, meterSamplesOf(session), { timeZone }) : null;
+    const cdr = buildCdr({ cdrId, transactionId, session, price, tariff: inForce?.tariff ?? null, token, lastUpdated: ended.metadata.recordedAt, config, site });
     issued = { cdr, transactionId, tenantId, tariffVersionId: inForce?.versionId ?? null, replacesCdrId: null };
     await send(deps, cause, `cdr-for:${transactionId}`, cdrId, { type: 'IssueCdr', ...issued });
   }

@@ -6,7 +6,7 @@ import { Exact } from '../../domain/tariff/exact.js';
 import type { CostPair, SessionPrice } from '../../domain/tariff/pricing.js';
 import type { Tariff } from '../../domain/tariff/schema.js';
 import type { IdToken } from '../../domain/shared/values.js';
-import type { BillingConfig } from './billing-config.js';
+import type { BillingConfig, CdrSite } from './billing-config.js';
 import type { EndedSession } from './session-samples.js';
 
 /** OCPI CDR.id is CiString(39); three characters are kept free for the credit CDR's suffix. */
@@ -101,6 +101,8 @@ export interface CdrInput {
   /** Deterministic "now" of the CDR: the TransactionEnded event's recordedAt. */
   readonly lastUpdated: string;
   readonly config: BillingConfig;
+  /** The station's real location; null: the config's placeholder location. */
+  readonly site?: CdrSite | null;
 }
 
 /** The OCPI 2.2.1 CDR of a finished, priced session (mod_cdrs "CDR Object"). */
@@ -129,7 +131,7 @@ export function buildCdr(input: CdrInput): OcpiCdr {
     // Our own token list (or the unknown-token policy) authorized it: OCPI calls that WHITELIST;
     // a remote start (idToken type Central) came as an OCPI/operator COMMAND.
     auth_method: started.idToken?.type === 'Central' ? 'COMMAND' : 'WHITELIST',
-    cdr_location: {
+    cdr_location: input.site?.location ?? {
       ...config.location,
       evse_uid: `${started.stationId}*${started.evseId}`.slice(0, 36),
       evse_id: `${config.cpo.countryCode}*${config.cpo.partyId}*E${started.stationId}*${started.evseId}`.slice(0, 48),

@@ -3,7 +3,7 @@ import type { SqlDatabase } from '../../adapters/sql/port.js';
 import { IllegalStateError, InvalidCommandError } from '../../domain/shared/errors.js';
 import { checkLease, leaseRetryIntervalMs, migrateLeases, releaseLease, tryAcquireLease } from '../../projections/lease.js';
 import type { CommandBus } from '../bus.js';
-import type { BillingConfig } from './billing-config.js';
+import type { BillingConfig, CdrSiteLookup } from './billing-config.js';
 import { billTransaction, completeCredit, type BillingDeps } from './billing-steps.js';
 import { memoryCheckpoint, postgresCheckpoint, type CheckpointStore } from './checkpoint.js';
 import { sleepUnlessAborted } from '../../adapters/clock/sleep.js';
@@ -34,6 +34,7 @@ export interface CdrIssuerDeps {
   readonly eventStore: EventStore;
   readonly bus: CommandBus;
   readonly config?: BillingConfig;
+  readonly siteOf?: CdrSiteLookup;
   readonly log?: (message: string) => void;
 }
 

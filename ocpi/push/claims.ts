@@ -64,6 +64,13 @@ export async function claimDuePushes(db: SqlDatabase, request: ClaimRequest): Pr
            FROM ${outboxSchema}.pushes
           WHERE tenant_id = $1 AND state = 'pending' AND next_attempt_at <= $2
             AND (claimed_until IS NULL OR claimed_until <= $2) ${filter}
+            -- An EVSE push (LOC/EVSE) waits while its location's push is pending: a partner
+            -- must learn of the location before its EVSEs.
+            AND NOT (module = 'locations' AND position('/' in object_key) > 0 AND EXISTS (
+              SELECT 1 FROM ${outboxSchema}.pushes parent
+               WHERE parent.tenant_id = pushes.tenant_id AND parent.partner_id = pushes.partner_id
+                 AND parent.module = 'locations' AND parent.state = 'pending'
+                 AND parent.object_key = split_part(pushes.object_key, '/', 1)))
        )
        SELECT due.id::text FROM due LEFT JOIN inflight USING (partner_id)
         WHERE due.rank <= $3 - coalesce(inflight.n, 0)

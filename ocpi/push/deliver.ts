@@ -124,8 +124,18 @@ export async function deliverPush(deps: DeliverDeps, push: ClaimedPush, connecti
   } catch (error) {
     if (!(error instanceof OcpiClientError)) throw error;
     const record = attempt({ httpStatus: error.details.httpStatus ?? null, ocpiStatus: error.details.statusCode ?? null, error: error.message });
-    return { attempt: record, outcome: isRefusal(error) ? { kind: 'rejected', error: error.message } : retry(error.message) };
+    const refused = isRefusal(error) && !parentNotThereYet(push, error);
+    return { attempt: record, outcome: refused ? { kind: 'rejected', error: error.message } : retry(error.message) };
   }
+}
+
+/**
+ * 2003 (unknown location) on an EVSE or connector push: the partner may not have the location
+ * yet, because its PUT is still queued or being retried. The location push will come (every
+ * location is pushed), so the child is retried with backoff instead of rejected.
+ */
+function parentNotThereYet(push: ClaimedPush, error: OcpiClientError): boolean {
+  return push.module === 'locations' && push.objectKey.includes('/') && error.details.statusCode === 2003;
 }
 
 const withRouting = (routing: ReturnType<typeof routingTo>) => (routing === undefined ? {} : { routing });

@@ -228,13 +228,9 @@ describe('OCPI against a failing eMSP', () => {
     expect(emsp.requestsTo('/locations/', 'PUT').filter((r) => r.fault !== null)).toHaveLength(4);
   });
 
-  // SKIPPED until fixed (it fails today, every run): ocpi/locations/push.ts:30-35 triggers the
-  // location (`LOC`) and its EVSE (`LOC/EVSE`) as separate outbox objects, and ocpi/push/worker.ts
-  // delivers different objects of one partner in parallel and retries each on its own, so when the
-  // location's PUT fails once the EVSE's PUT reaches the eMSP first and is refused with 2003
-  // Unknown Location (and the outbox records it as rejected). A new location's EVSE must wait for
-  // (or be folded into) the location's PUT.
-  it.skip('an EVSE assigned just after its new location never reaches the eMSP before the location does', async () => {
+  // The outbox holds an EVSE push (LOC/EVSE) while its location's push is pending (ocpi/push/claims.ts),
+  // and retries a 2003 on a child object rather than rejecting it (ocpi/push/deliver.ts).
+  it('an EVSE assigned just after its new location never reaches the eMSP before the location does', async () => {
     // The location's PUT fails once: its retry comes after the EVSE's own push would.
     emsp.injectFault({ kind: 'http-500', count: 1, path: /\/locations\/NL\/OCS\/LOC-ORDER$/, method: 'PUT' });
     await send('LOC-ORDER', { type: 'DeclareLocation', locationId: 'LOC-ORDER', facts: siteFacts(1) });
