@@ -1,3 +1,4 @@
+import { loadPartnerAudience } from '../client/partners.js';
 import type { SqlExecutor } from '../../adapters/sql/port.js';
 import { liveSchemaName } from '../../projections/schema.js';
 import type { Cdr } from '../schemas/index.js';
@@ -12,7 +13,6 @@ import { sendableCdr } from './wire.js';
  */
 
 const cdrsTable = () => `${liveSchemaName('cdrs')}.cdrs`;
-const partnersTable = () => `${liveSchemaName('partners')}.partners`;
 
 /** Which CDRs a partner may see: every one (hub) or those of these `<CC>-<PID>` parties. */
 export type CdrAudience = { readonly all: true } | { readonly all: false; readonly parties: readonly string[] };
@@ -20,10 +20,9 @@ export type CdrAudience = { readonly all: true } | { readonly all: false; readon
 export const partyKey = (party: OcpiParty) => `${party.countryCode.toUpperCase()}-${party.partyId.toUpperCase()}`;
 
 export async function cdrAudienceOf(db: SqlExecutor, tenantId: string, partnerId: string): Promise<CdrAudience> {
-  const { rows } = await db.query<{ roles: string }>(`SELECT roles FROM ${partnersTable()} WHERE tenant_id = $1 AND partner_id = $2`, [tenantId, partnerId]);
-  const roles = rows[0] === undefined ? [] : (JSON.parse(rows[0].roles) as { role: string; countryCode: string; partyId: string }[]);
-  if (roles.some((role) => role.role === 'HUB')) return { all: true };
-  return { all: false, parties: [...new Set(roles.map(partyKey))] };
+  const audience = await loadPartnerAudience(db, tenantId, partnerId);
+  if (audience.hub) return { all: true };
+  return { all: false, parties: [...new Set(audience.parties.map(partyKey))] };
 }
 
 export async function listCdrs(db: SqlExecutor, tenantId: string, audience: CdrAudience, page: PageRequest): Promise<Page<Cdr>> {

@@ -89,3 +89,21 @@ export function routingTo(connection: PartnerConnection, us: OcpiParty, role?: s
   const them = partnerParty(connection, role);
   return them === null ? undefined : { from: us, to: them };
 }
+
+/** Whose objects a calling partner may see or write: its own parties; a HUB speaks for every party. */
+export interface PartnerAudience {
+  readonly hub: boolean;
+  /** Its parties, upper case. */
+  readonly parties: readonly OcpiParty[];
+}
+
+/** The caller's roles from the partners read model (any status: the caller is already authenticated). */
+export async function loadPartnerAudience(db: SqlExecutor, tenantId: string, partnerId: string): Promise<PartnerAudience> {
+  const table = `${liveSchemaName('partners')}.partners`;
+  const { rows } = await db.query<{ roles: string }>(`SELECT roles FROM ${table} WHERE tenant_id = $1 AND partner_id = $2`, [tenantId, partnerId]);
+  const roles = rows[0] === undefined ? [] : (JSON.parse(rows[0].roles) as { role: string; countryCode: string; partyId: string }[]);
+  return {
+    hub: roles.some((role) => role.role === 'HUB'),
+    parties: roles.map((role) => ({ countryCode: role.countryCode.toUpperCase(), partyId: role.partyId.toUpperCase() })),
+  };
+}

@@ -1,3 +1,4 @@
+import { loadPartnerAudience } from '../client/partners.js';
 import { quoteIdentifier, type SqlExecutor } from '../../adapters/sql/port.js';
 import { liveSchemaName } from '../../projections/schema.js';
 import { findEvseByStation } from '../locations/lookup.js';
@@ -32,12 +33,8 @@ export interface SessionAudience {
 }
 
 export async function audienceOf(db: SqlExecutor, tenantId: string, partnerId: string): Promise<SessionAudience> {
-  const { rows } = await db.query<{ roles: string }>(
-    `SELECT roles FROM ${quoteIdentifier(liveSchemaName('partners'))}.partners WHERE tenant_id = $1 AND partner_id = $2`,
-    [tenantId, partnerId],
-  );
-  const roles = rows[0] === undefined ? [] : (JSON.parse(rows[0].roles) as { role: string; countryCode: string; partyId: string }[]);
-  return { all: roles.some((role) => role.role === 'HUB'), parties: roles.map((role) => ({ countryCode: role.countryCode.toUpperCase(), partyId: role.partyId.toUpperCase() })) };
+  const audience = await loadPartnerAudience(db, tenantId, partnerId);
+  return { all: audience.hub, parties: audience.parties };
 }
 
 /** SQL condition on the token's party (a token without one is ours), from parameter `$first` on. */

@@ -1,8 +1,8 @@
+import { loadPartnerAudience } from '../client/partners.js';
 import type { FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import type { SqlExecutor } from '../../adapters/sql/port.js';
 import { IllegalStateError, InvalidCommandError } from '../../domain/shared/errors.js';
-import { liveSchemaName } from '../../projections/schema.js';
 import type { OcpiModule, OcpiModuleContext } from '../plugin.js';
 import { countryCodeSchema, ciIdentifier, partyIdSchema } from '../schemas/primitives.js';
 import { tokenPatchSchema, tokenSchema, tokenTypes } from '../schemas/tokens.js';
@@ -39,11 +39,8 @@ export const ocpiTokensDenials = { otherParty: 0 };
  * (its roles in the partners read model); a HUB speaks for the parties behind it.
  */
 async function checkCallerOwnsParty(db: SqlExecutor, tenantId: string, partnerId: string, party: { countryCode: string; partyId: string }): Promise<void> {
-  const { rows } = await db.query<{ roles: string }>(`SELECT roles FROM ${liveSchemaName('partners')}.partners WHERE tenant_id = $1 AND partner_id = $2`, [tenantId, partnerId]);
-  const roles = rows[0] === undefined ? [] : (JSON.parse(rows[0].roles) as { role: string; countryCode: string; partyId: string }[]);
-  const owns = roles.some(
-    (role) => role.role === 'HUB' || (role.countryCode.toUpperCase() === party.countryCode && role.partyId.toUpperCase() === party.partyId),
-  );
+  const audience = await loadPartnerAudience(db, tenantId, partnerId);
+  const owns = audience.hub || audience.parties.some((own) => own.countryCode === party.countryCode && own.partyId === party.partyId);
   // status_codes 2001 for parameters the server cannot accept; HTTP 200 as the request reached OCPI.
   if (!owns) ocpiTokensDenials.otherParty += 1;
   if (!owns) throw invalidParameters(`party ${party.countryCode}*${party.partyId} is not one of your roles`);
