@@ -24,6 +24,8 @@ export interface Services {
   readonly clock: Clock;
   /** Every change (station, operator, CLI) goes through this one bus. */
   readonly bus: CommandBus;
+  /** Closes the event store only (queued appends written, subscriptions ended): a step of `csms serve`'s shutdown. Idempotent. */
+  closeEventStore(): Promise<void>;
   /** Closes the event store, then the database, then releases the embedded lock. Idempotent. */
   close(): Promise<void>;
 }
@@ -31,6 +33,8 @@ export interface Services {
 export interface OpenServicesOptions {
   /** What is opening them ('serve', 'migrate', ...): shown to whoever finds the embedded database locked. */
   readonly command: string;
+  /** Where the database adapter tells of lost connections and reconnects (stderr for the CLI). */
+  readonly log?: (line: string) => void;
 }
 
 export async function openServices(config: Config, options: OpenServicesOptions): Promise<Services> {
@@ -42,7 +46,7 @@ export async function openServices(config: Config, options: OpenServicesOptions)
       lock = acquireEmbeddedLock(config.database.dataDir, options.command);
       db = await openPglite({ dataDir: path.join(config.database.dataDir, pgliteSubfolder) });
     } else {
-      db = openPostgres({ connectionString: config.database.url, applicationName: `csms-${options.command}` });
+      db = openPostgres({ connectionString: config.database.url, applicationName: `csms-${options.command}`, ...(options.log ? { log: options.log } : {}) });
       // pg connects lazily; fail here with the real reason rather than deep inside a command.
       await db.query('SELECT 1');
     }
@@ -60,16 +64,19 @@ export async function openServices(config: Config, options: OpenServicesOptions)
   }
   const opened: { db: SqlDatabase; eventStore: EventStore } = { db, eventStore };
   let closing: Promise<void> | null = null;
+  let eventStoreClosing: Promise<void> | null = null;
+  const closeEventStore = () => (eventStoreClosing ??= opened.eventStore.close());
   return {
     config,
     db: opened.db,
     eventStore: opened.eventStore,
     clock: systemClock,
     bus: createCommandBus({ eventStore: opened.eventStore, clock: systemClock }),
+    closeEventStore,
     close() {
       closing ??= (async () => {
         try {
-          await opened.eventStore.close();
+          await closeEventStore();
         } finally {
           try {
             await opened.db.close();

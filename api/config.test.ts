@@ -1,3 +1,4 @@
+import { hostname } from 'node:os';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, describeStorage, hidePassword, loadConfig } from './config.js';
 
@@ -12,9 +13,11 @@ describe('loadConfig', () => {
       port: 8080,
       logLevel: 'info',
       tenantId: 'default',
+      nodeId: hostname(),
       ocpp: { unknownStations: 'pending', unknownTokens: 'reject', heartbeatIntervalSeconds: 300, pingIntervalSeconds: 60, allowUnsecured: false },
       tls: null,
       adminApiToken: null,
+      metrics: { token: null, listener: null },
       ocpi: { publicUrl: null, secret: null, roles: [{ role: 'CPO', country_code: 'NL', party_id: 'CSM', business_details: { name: 'Open-CSMS' } }] },
     });
   });
@@ -38,6 +41,41 @@ describe('loadConfig', () => {
     for (const name of ['OCPI_PUBLIC_URL', 'OCPI_SECRET', 'OCPI_COUNTRY_CODE', 'OCPI_PARTY_ID']) expect(problems).toContain(name);
     expect(problems).toContain('OCPI_SECRET="***"');
     expect(problems).not.toContain('too-short-secret');
+  });
+
+  it('reads NODE_ID (default the host name) and refuses one that cannot lead a lease owner', () => {
+    expect(loadConfig({ NODE_ID: 'csms-1.eu' }, '/x').nodeId).toBe('csms-1.eu');
+    expect(loadConfig({ NODE_ID: ' ' }, '/x').nodeId).toBe(hostname());
+    expect(() => loadConfig({ NODE_ID: 'a:b' }, '/x')).toThrow(/NODE_ID="a:b": must be 1 to 100 letters/);
+  });
+
+  it('reads the TLS profile and cipher override, refusing unknown profiles, unusable suites and either without TLS', () => {
+    const tls = { TLS_CERT_FILE: 'c.pem', TLS_KEY_FILE: 'k.pem' };
+    expect(loadConfig(tls, '/x').tls).toMatchObject({ profile: 'intermediate', ciphers: null });
+    expect(loadConfig({ ...tls, TLS_PROFILE: 'modern', TLS_CIPHERS: 'ECDHE-RSA-AES128-GCM-SHA256' }, '/x').tls).toMatchObject({
+      profile: 'modern',
+      ciphers: 'ECDHE-RSA-AES128-GCM-SHA256',
+    });
+    expect(() => loadConfig({ ...tls, TLS_PROFILE: 'old' })).toThrow(/TLS_PROFILE="old": must be one of intermediate, modern/);
+    expect(() => loadConfig({ ...tls, TLS_CIPHERS: 'NOT-A-SUITE' })).toThrow(/TLS_CIPHERS="NOT-A-SUITE": OpenSSL accepts none/);
+    expect(() => loadConfig({ TLS_PROFILE: 'modern' })).toThrow(/TLS_PROFILE: applies to TLS only/);
+  });
+
+  it('reads the metrics token and listener (default 127.0.0.1), never echoing METRICS_TOKEN', () => {
+    const token = 'm'.repeat(24);
+    expect(loadConfig({ METRICS_TOKEN: token, METRICS_PORT: '9464' }, '/x').metrics).toEqual({ token, listener: { host: '127.0.0.1', port: 9464 } });
+    expect(loadConfig({ METRICS_HOST: '10.0.0.5', METRICS_PORT: '0' }, '/x').metrics.listener).toEqual({ host: '10.0.0.5', port: 0 });
+    expect(() => loadConfig({ METRICS_HOST: '10.0.0.5' })).toThrow(/METRICS_HOST: the metrics listener needs METRICS_PORT/);
+    let error: unknown;
+    try {
+      loadConfig({ METRICS_TOKEN: 'short-metrics', METRICS_PORT: 'x' });
+    } catch (caught) {
+      error = caught;
+    }
+    const problems = (error as ConfigError).problems.join('\n');
+    expect(problems).toContain('METRICS_TOKEN="***"');
+    expect(problems).toContain('METRICS_PORT');
+    expect(problems).not.toContain('short-metrics');
   });
 
   it('treats empty variables as unset', () => {

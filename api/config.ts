@@ -1,7 +1,9 @@
+import { hostname } from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
 import { ocpiSecretCharsMin } from '../ocpi/credentials/seal.js';
 import type { OcpiSettings } from '../ocpi/plugin.js';
+import { cipherListProblem, tlsProfileDefault, tlsProfiles, type TlsProfile } from './tls-profile.js';
 
 /**
  * Configuration from environment variables (design.md, "Configuration"), validated once at
@@ -32,15 +34,25 @@ export const heartbeatIntervalSecondsMax = 86_400;
 /** WebSocket ping period; a peer silent for two of them is cut off and marked offline. */
 export const pingIntervalSecondsDefault = 60;
 export const pingIntervalSecondsMax = 3_600;
+/**
+ * This node's identity, stable across restarts: recorded with every station connection and leading
+ * every lease owner, so a node restarting after a crash settles what it held (api/settle-node.ts).
+ * Default the host name; two nodes on one host need distinct NODE_IDs. ':' separates the node id
+ * from the process in lease owners, so it is not allowed.
+ */
+export const nodeIdPattern = /^[A-Za-z0-9._-]{1,100}$/;
+const nodeIdRule = 'must be 1 to 100 letters, digits, ".", "_" or "-"';
 /** An admin token shorter than this is guessable; refuse it at start. */
 export const adminApiTokenCharsMin = 16;
+/** The metrics listener's address when METRICS_PORT is set without METRICS_HOST: this machine only. */
+export const metricsHostDefault = '127.0.0.1';
 
 /** Our OCPI identity when OCPI_COUNTRY_CODE / OCPI_PARTY_ID / OCPI_BUSINESS_NAME are unset. */
 export const ocpiCountryCodeDefault = 'NL';
 export const ocpiPartyIdDefault = 'CSM';
 export const ocpiBusinessNameDefault = 'Open-CSMS';
 /** Variables whose values are never echoed in configuration errors. */
-const secretVariables = new Set(['ADMIN_API_TOKEN', 'OCPI_SECRET']);
+const secretVariables = new Set(['ADMIN_API_TOKEN', 'OCPI_SECRET', 'METRICS_TOKEN']);
 
 const logLevels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof logLevels)[number];
@@ -79,6 +91,7 @@ const environmentSchema = z.object({
   LOG_LEVEL: optional(z.enum(logLevels, { message: `must be one of ${logLevels.join(', ')}` })),
   // Stream names are `<type>-<tenant>-<id>`, so a tenant id may not contain '-'.
   TENANT_ID: optional(z.string().regex(/^[A-Za-z0-9_]{1,64}$/, { message: 'must be 1 to 64 letters, digits or _' })),
+  NODE_ID: optional(z.string().regex(nodeIdPattern, { message: nodeIdRule })),
   OCPP_UNKNOWN_STATIONS: optional(z.enum(unknownStationPolicies, { message: `must be one of ${unknownStationPolicies.join(', ')}` })),
   OCPP_UNKNOWN_TOKENS: optional(z.enum(unknownTokenPolicies, { message: `must be one of ${unknownTokenPolicies.join(', ')}` })),
   OCPP_HEARTBEAT_INTERVAL_S: optional(seconds(heartbeatIntervalSecondsMax)),
@@ -87,6 +100,17 @@ const environmentSchema = z.object({
   TLS_CERT_FILE: optional(z.string()),
   TLS_KEY_FILE: optional(z.string()),
   TLS_CA_FILE: optional(z.string()),
+  TLS_PROFILE: optional(z.enum(tlsProfiles, { message: `must be one of ${tlsProfiles.join(', ')}` })),
+  TLS_CIPHERS: optional(z.string().refine((ciphers) => cipherListProblem(ciphers) === null, { message: 'OpenSSL accepts none of these cipher suites' })),
+  METRICS_TOKEN: optional(z.string().min(adminApiTokenCharsMin, { message: `must be at least ${adminApiTokenCharsMin} characters` })),
+  METRICS_HOST: optional(z.string().min(1)),
+  METRICS_PORT: optional(
+    z.coerce
+      .number({ message: 'must be a number' })
+      .int({ message: 'must be a whole number' })
+      .min(0, { message: 'must be 0 to 65535 (0 picks a free port)' })
+      .max(65_535, { message: 'must be 0 to 65535 (0 picks a free port)' }),
+  ),
   ADMIN_API_TOKEN: optional(z.string().min(adminApiTokenCharsMin, { message: `must be at least ${adminApiTokenCharsMin} characters` })),
   OCPI_PUBLIC_URL: optional(urlWithScheme(['http', 'https'])),
   OCPI_SECRET: optional(z.string().min(ocpiSecretCharsMin, { message: `must be at least ${ocpiSecretCharsMin} characters` })),
@@ -114,6 +138,8 @@ export type Config = {
   readonly port: number;
   readonly logLevel: LogLevel;
   readonly tenantId: string;
+  /** NODE_ID (default the host name); see nodeIdPattern. */
+  readonly nodeId: string;
   readonly ocpp: {
     readonly unknownStations: UnknownStationPolicy;
     readonly unknownTokens: (typeof unknownTokenPolicies)[number];
@@ -126,9 +152,23 @@ export type Config = {
    * Serve HTTPS/WSS (security profiles 2 and 3). With `caFile` client certificates are requested
    * and, when they verify against it, passed to station authentication (profile 3).
    */
-  readonly tls: { readonly certFile: string; readonly keyFile: string; readonly caFile: string | null } | null;
+  readonly tls: {
+    readonly certFile: string;
+    readonly keyFile: string;
+    readonly caFile: string | null;
+    /** TLS_PROFILE: protocol versions and suites (api/tls-profile.ts). */
+    readonly profile: TlsProfile;
+    /** TLS_CIPHERS: replaces the profile's suite list (OpenSSL syntax); null: the profile's. */
+    readonly ciphers: string | null;
+  } | null;
   /** Bearer token for the operator REST endpoints; null: only loopback clients may use them. */
   readonly adminApiToken: string | null;
+  /**
+   * /metrics and /health details (api/plugins/observability-access.ts): METRICS_TOKEN, and the
+   * separate listener METRICS_HOST:METRICS_PORT (null: none, only the main listener with a token
+   * or from loopback).
+   */
+  readonly metrics: { readonly token: string | null; readonly listener: { readonly host: string; readonly port: number } | null };
   /** OCPI: public URL partners reach us at, the secret sealing partner tokens, our CPO identity. */
   readonly ocpi: OcpiSettings;
 };
@@ -160,6 +200,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd: string = p
   if (values.TLS_CA_FILE !== undefined && values.TLS_CERT_FILE === undefined) {
     throw new ConfigError(['TLS_CA_FILE: client certificates need TLS: set TLS_CERT_FILE and TLS_KEY_FILE too']);
   }
+  for (const variable of ['TLS_PROFILE', 'TLS_CIPHERS'] as const) {
+    if (values[variable] !== undefined && values.TLS_CERT_FILE === undefined) {
+      throw new ConfigError([`${variable}: applies to TLS only: set TLS_CERT_FILE and TLS_KEY_FILE too`]);
+    }
+  }
+  if (values.METRICS_HOST !== undefined && values.METRICS_PORT === undefined) {
+    throw new ConfigError(['METRICS_HOST: the metrics listener needs METRICS_PORT too']);
+  }
+  const nodeId = values.NODE_ID ?? hostname();
+  if (!nodeIdPattern.test(nodeId)) throw new ConfigError([`NODE_ID: the host name ${JSON.stringify(nodeId)} cannot be a node id (${nodeIdRule}): set NODE_ID`]);
   return {
     database: values.DATABASE_URL
       ? { kind: 'postgres', url: values.DATABASE_URL }
@@ -171,6 +221,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd: string = p
     port: values.PORT ?? portDefault,
     logLevel: values.LOG_LEVEL ?? 'info',
     tenantId: values.TENANT_ID ?? tenantIdDefault,
+    nodeId,
     ocpp: {
       unknownStations: values.OCPP_UNKNOWN_STATIONS ?? unknownStationPolicyDefault,
       unknownTokens: values.OCPP_UNKNOWN_TOKENS ?? unknownTokenPolicyDefault,
@@ -184,9 +235,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd: string = p
             certFile: path.resolve(cwd, values.TLS_CERT_FILE),
             keyFile: path.resolve(cwd, values.TLS_KEY_FILE),
             caFile: values.TLS_CA_FILE === undefined ? null : path.resolve(cwd, values.TLS_CA_FILE),
+            profile: values.TLS_PROFILE ?? tlsProfileDefault,
+            ciphers: values.TLS_CIPHERS ?? null,
           }
         : null,
     adminApiToken: values.ADMIN_API_TOKEN ?? null,
+    metrics: {
+      token: values.METRICS_TOKEN ?? null,
+      listener: values.METRICS_PORT === undefined ? null : { host: values.METRICS_HOST ?? metricsHostDefault, port: values.METRICS_PORT },
+    },
     ocpi: {
       publicUrl: values.OCPI_PUBLIC_URL?.replace(/\/+$/, '') ?? null,
       secret: values.OCPI_SECRET ?? null,

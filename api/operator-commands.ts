@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Clock } from '../adapters/clock/clock.js';
 import type { SqlExecutor } from '../adapters/sql/port.js';
 import type { CommandBus } from '../commands/index.js';
+import { assertNever } from '../domain/shared/assert.js';
 import { IllegalStateError, InvalidCommandError } from '../domain/shared/errors.js';
 import type { SecurityProfile } from '../domain/station/events.js';
 import { tokenTypes, whitelistTypes, type TokenType, type WhitelistType } from '../domain/token/events.js';
@@ -38,8 +39,10 @@ function envelope(deps: OperatorDeps, aggregateId: string, command: Parameters<C
 export interface RegisterStationRequest {
   readonly stationId: string;
   readonly password?: string | undefined;
-  /** Default: 1 with a password, else 3 (client certificate). */
+  /** Default: 1 with a password; without a password it must be given (0 or 3), never guessed. */
   readonly securityProfile?: number | undefined;
+  /** Register even when the profile cannot work with `StationSecurityConfig` (a server configured otherwise). */
+  readonly force?: boolean | undefined;
 }
 
 export interface RegisterStationOutcome {
@@ -49,10 +52,67 @@ export interface RegisterStationOutcome {
   readonly outcome: 'registered' | 'securityChanged';
 }
 
-export async function registerStation(deps: OperatorDeps, request: RegisterStationRequest): Promise<RegisterStationOutcome> {
-  const profile = request.securityProfile ?? (request.password !== undefined ? 1 : 3);
+/**
+ * What the server stations connect to can authenticate (api/station-auth.ts): profile 0 only with
+ * OCPP_ALLOW_UNSECURED, 2 only over TLS, 3 only with client certificates (TLS_CA_FILE).
+ */
+export interface StationSecurityConfig {
+  readonly allowUnsecured: boolean;
+  /** TLS_CERT_FILE and TLS_KEY_FILE are set: wss:// is served. */
+  readonly tls: boolean;
+  /** TLS_CA_FILE is set too: client certificates are requested and verified. */
+  readonly clientCertificates: boolean;
+}
+
+export function stationSecurityConfigOf(config: { ocpp: { allowUnsecured: boolean }; tls: { caFile: string | null } | null }): StationSecurityConfig {
+  return { allowUnsecured: config.ocpp.allowUnsecured, tls: config.tls !== null, clientCertificates: config.tls?.caFile != null };
+}
+
+/**
+ * Why a station registered with `profile` could never connect to a server so configured, naming
+ * the setting to change; null when it can. Registering it anyway would succeed silently and the
+ * station would then be refused at every connection attempt.
+ */
+export function securityProfileProblem(profile: SecurityProfile, server: StationSecurityConfig): string | null {
+  switch (profile) {
+    case 0:
+      return server.allowUnsecured
+        ? null
+        : 'security profile 0 (no credentials) is refused while OCPP_ALLOW_UNSECURED is not true: set OCPP_ALLOW_UNSECURED=true on the server, or give the station a password (profile 1)';
+    case 1:
+      return null;
+    case 2:
+      return server.tls ? null : 'security profile 2 needs TLS: set TLS_CERT_FILE and TLS_KEY_FILE on the server, or use profile 1';
+    case 3:
+      if (!server.tls) return 'security profile 3 needs TLS with client certificates: set TLS_CERT_FILE, TLS_KEY_FILE and TLS_CA_FILE on the server, or use a password (profile 1)';
+      return server.clientCertificates ? null : 'security profile 3 needs client certificates: set TLS_CA_FILE on the server, or use a password (profile 1 or 2)';
+    default:
+      return assertNever(profile, 'security profile');
+  }
+}
+
+/** The profile a request asks for: the one given, else 1 with a password; without either, refused. */
+export function requestedSecurityProfile(request: Pick<RegisterStationRequest, 'password' | 'securityProfile'>): SecurityProfile {
+  if (request.securityProfile === undefined && request.password === undefined) {
+    // Not guessed: the old default (3, client certificate) silently made stations that a server
+    // without TLS refuses forever.
+    throw new InvalidCommandError(
+      'say how the station authenticates: a password (--password, security profile 1; 2 with --security-profile 2) or --security-profile 0 or 3',
+      'RegisterStation',
+    );
+  }
+  const profile = request.securityProfile ?? 1;
   if (![0, 1, 2, 3].includes(profile)) throw new InvalidCommandError(`security profile must be 0, 1, 2 or 3, not ${profile}`, 'RegisterStation');
-  const securityProfile = profile as SecurityProfile;
+  return profile as SecurityProfile;
+}
+
+/**
+ * Registers a station, or changes its security when registered. `server` is the configuration of
+ * the server stations connect to: the CLI passes its own (direct on the database), the operator
+ * API the server's. Omitted only by callers that set up the server themselves (tests).
+ */
+export async function registerStation(deps: OperatorDeps, request: RegisterStationRequest, server?: StationSecurityConfig): Promise<RegisterStationOutcome> {
+  const securityProfile = requestedSecurityProfile(request);
   const needsPassword = securityProfile === 1 || securityProfile === 2;
   if (needsPassword && request.password === undefined) {
     throw new InvalidCommandError(`security profile ${securityProfile} authenticates with a password: give one`, 'RegisterStation');
@@ -63,6 +123,10 @@ export async function registerStation(deps: OperatorDeps, request: RegisterStati
   if (request.password !== undefined) {
     const problem = stationPasswordProblem(request.password);
     if (problem) throw new InvalidCommandError(problem, 'RegisterStation');
+  }
+  const unusable = server === undefined ? null : securityProfileProblem(securityProfile, server);
+  if (unusable !== null && request.force !== true) {
+    throw new InvalidCommandError(`${unusable} (--force registers it anyway, for a server configured otherwise than this check assumed)`, 'RegisterStation');
   }
   // Only the hash goes into the event (and so the read model); the password is never stored.
   const passwordHash = request.password === undefined ? null : await hashStationPassword(request.password);

@@ -14,6 +14,8 @@ import {
 } from './config.js';
 import { healthPlugin } from './plugins/health.js';
 import { metricsPlugin } from './plugins/metrics.js';
+import type { ObservabilityAccess } from './plugins/observability-access.js';
+import { tlsProfileDefault, tlsProtocolOptions, type TlsProfile } from './tls-profile.js';
 import { notYetImplemented } from './plugins/not-yet.js';
 import { registerOcpp } from './plugins/ocpp.js';
 import { operatorApiPlugin } from './plugins/operator-api.js';
@@ -53,8 +55,24 @@ export interface ServerDeps {
   readonly tenantId?: string;
   /** Default: the defaults of api/config.ts (unknown stations pending, unknown tokens rejected). */
   readonly ocpp?: Config['ocpp'];
-  /** PEM contents: serve HTTPS/WSS; with `ca`, request client certificates (security profile 3). */
-  readonly https?: { readonly key: string | Buffer; readonly cert: string | Buffer; readonly ca?: string | Buffer } | null;
+  /**
+   * PEM contents: serve HTTPS/WSS; with `ca`, request client certificates (security profile 3).
+   * `profile`/`ciphers`: protocol versions and suites (api/tls-profile.ts; default intermediate).
+   */
+  readonly https?: {
+    readonly key: string | Buffer;
+    readonly cert: string | Buffer;
+    readonly ca?: string | Buffer;
+    readonly profile?: TlsProfile;
+    readonly ciphers?: string | null;
+  } | null;
+  /**
+   * Access to /metrics and /health details (api/plugins/observability-access.ts). `metricsToken`
+   * (METRICS_TOKEN) and the admin token are accepted on the main listener; with `separateListener`
+   * a second, plain-HTTP server (`app.metricsListener`, not listening yet) serves both to whoever
+   * reaches its address, or with METRICS_TOKEN only when one is set. Default: no token, no listener.
+   */
+  readonly observability?: { readonly metricsToken: string | null; readonly separateListener: boolean };
   /** See api/plugins/operator-api.ts; null: loopback clients only. */
   readonly adminApiToken?: string | null;
   /** OCPI identity, public URL and token secret; default: ocpi/plugin.ts ocpiSettingsDefault. */
@@ -63,6 +81,8 @@ export interface ServerDeps {
   readonly ocpiModules?: readonly OcpiModule[];
   /** Deadline of an OCPI real-time authorization (all eMSPs asked); default ocpi/tokens/realtime.ts. */
   readonly ocpiRealtimeTimeoutMs?: number;
+  /** NODE_ID, recorded with each station connection (api/settle-node.ts); absent: not recorded. */
+  readonly nodeId?: string;
 }
 
 export const ocppSettingsDefault: Config['ocpp'] = {
@@ -90,7 +110,12 @@ function surfaces(): Surface[] {
 export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   const https = deps.https
     ? // rejectUnauthorized false: profile 2 stations bring no certificate; station-auth decides per station.
-      { key: deps.https.key, cert: deps.https.cert, ...(deps.https.ca ? { ca: deps.https.ca, requestCert: true, rejectUnauthorized: false } : {}) }
+      {
+        key: deps.https.key,
+        cert: deps.https.cert,
+        ...tlsProtocolOptions(deps.https.profile ?? tlsProfileDefault, deps.https.ciphers ?? null),
+        ...(deps.https.ca ? { ca: deps.https.ca, requestCert: true, rejectUnauthorized: false } : {}),
+      }
     : null;
   const app = Fastify({
     ...(https ? { https } : {}),
@@ -103,8 +128,8 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     return503OnClosing: true,
     forceCloseConnections: 'idle',
   }) as unknown as FastifyInstance; // the https variant differs only in the server type
-  await app.register(healthPlugin, { db: deps.db, eventStore: deps.eventStore });
-  await app.register(metricsPlugin, { db: deps.db, clock: deps.clock ?? systemClock });
+  await registerObservability(app, deps, mainListenerAccess(deps));
+  app.decorate('metricsListener', await buildMetricsListener(app, deps));
   const clock = deps.clock ?? systemClock;
   const bus = deps.bus ?? createCommandBus({ eventStore: deps.eventStore, clock });
   const tenantId = deps.tenantId ?? tenantIdDefault;
@@ -116,6 +141,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     tenantId,
     settings: deps.ocpp ?? ocppSettingsDefault,
     path: surfacePrefixes.ocpp,
+    ...(deps.nodeId === undefined ? {} : { nodeId: deps.nodeId }),
     // Stations' Authorize asks the token's eMSP (OCPI real-time authorization) when one is registered.
     realtimeAuthorizer: createRealtimeAuthorizer({
       db: deps.db,
@@ -137,6 +163,11 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     clock,
     tenantId,
     adminApiToken: deps.adminApiToken ?? null,
+    stationSecurity: {
+      allowUnsecured: (deps.ocpp ?? ocppSettingsDefault).allowUnsecured,
+      tls: deps.https != null,
+      clientCertificates: deps.https?.ca != null,
+    },
     ocpi: () => ocpiContext,
   });
   const captureOcpiContext: OcpiModule = (context) => void (ocpiContext = context);
@@ -153,4 +184,43 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   });
   for (const surface of surfaces()) await app.register(surface.plugin, { prefix: surface.prefix });
   return app;
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** The separate /metrics + /health listener (METRICS_PORT), to `listen` after the main one; closed with it. */
+    metricsListener: FastifyInstance | null;
+  }
+}
+
+function mainListenerAccess(deps: ServerDeps): ObservabilityAccess {
+  const tokens = [deps.observability?.metricsToken ?? null, deps.adminApiToken ?? null].filter((token): token is string => token !== null);
+  return { tokens, openWithoutToken: false };
+}
+
+/** /health and /metrics with the given access; station authentication counters are read from `source` at scrape time. */
+async function registerObservability(app: FastifyInstance, deps: ServerDeps, access: ObservabilityAccess, source: FastifyInstance = app): Promise<void> {
+  await app.register(healthPlugin, { db: deps.db, eventStore: deps.eventStore, access });
+  await app.register(metricsPlugin, {
+    db: deps.db,
+    clock: deps.clock ?? systemClock,
+    access,
+    stationAuthentication: () => (source.hasDecorator('stationAuthentication') ? source.stationAuthentication : undefined),
+  });
+}
+
+async function buildMetricsListener(main: FastifyInstance, deps: ServerDeps): Promise<FastifyInstance | null> {
+  if (!deps.observability?.separateListener) return null;
+  const token = deps.observability.metricsToken;
+  const listener = Fastify({
+    logger: { level: deps.logLevel ?? 'info' },
+    requestTimeout: httpRequestTimeoutMs,
+    keepAliveTimeout: httpKeepAliveTimeoutMs,
+    forceCloseConnections: 'idle',
+  }) as unknown as FastifyInstance;
+  await registerObservability(listener, deps, { tokens: token === null ? [] : [token], openWithoutToken: token === null }, main);
+  main.addHook('onClose', async () => {
+    await listener.close();
+  });
+  return listener;
 }

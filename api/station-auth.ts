@@ -6,8 +6,16 @@ import { upcast } from '../domain/events.js';
 import { invariant } from '../domain/shared/assert.js';
 import { streamName } from '../domain/shared/event.js';
 import { stationAggregateType, type SecurityProfile } from '../domain/station/events.js';
+import { HandshakeRefusedError } from '../ocpp/handshake.js';
 import type { AuthenticateStation, AuthenticationDecision } from '../ocpp/types.js';
 import type { UnknownStationPolicy } from './config.js';
+import {
+  addressKey,
+  addressPasswordFailuresAllowed,
+  FailureBook,
+  stationPasswordFailuresAllowed,
+  TieredWorkQueue,
+} from './station-auth-throttle.js';
 
 /**
  * Station authentication at the WebSocket handshake, by OCPP security profile (OCPP 1.6 security
@@ -152,24 +160,42 @@ export const stationCredentialsUnknownCacheTtlMs = 5_000;
 interface CacheEntry {
   readonly credentials: StationCredentials | null;
   readonly expiresAtMs: number;
-  /** Keyed MAC of the last password that verified against `credentials`: a repeat skips scrypt. */
-  verifiedPasswordMac: Buffer | null;
-  /** Verifications running now, by password MAC: a storm of the same station shares one scrypt. */
-  readonly verifying: Map<string, Promise<boolean>>;
+}
+
+/**
+ * The last password that verified, per station: a repeat skips scrypt and every throttle. Kept apart
+ * from the credentials cache, so neither its expiry nor a flood of made-up station ids (which fills
+ * that cache) drops it; only a successful verification writes here, which an attacker cannot cause.
+ * Valid only while the stored hash is the one it verified against.
+ */
+interface VerifiedPassword {
+  readonly passwordHash: string;
+  /** Keyed MAC of the password (never the password itself). */
+  readonly mac: Buffer;
 }
 
 /**
  * scrypt runs in libuv's thread pool (4 threads by default), shared with DNS and file I/O; more
- * at once only queue there. Beyond the queue bound a handshake fails fast (503, the station retries)
- * instead of waiting behind a flood of wrong passwords.
+ * at once only queue there.
  */
 export const passwordVerificationsConcurrentMax = 2;
-export const passwordVerificationsQueuedMax = 1_000;
+/**
+ * Verifications waiting for a slot. The last one still finishes within the 10 s handshake deadline
+ * (256 / 2 at ~50 ms each ≈ 6.4 s); beyond it a handshake fails fast with 503 and Retry-After.
+ */
+export const passwordVerificationsQueuedMax = 256;
+/**
+ * Different passwords being checked at once for one station id. The station itself sends one (a
+ * reconnect storm with the same password shares one check); more is someone guessing.
+ */
+export const passwordVerificationsPerStationMax = 2;
+/** Retry-After of a refusal that is not a block (per-station or global queue full). */
+const verificationBusyRetryAfterSeconds = 1;
 
-export class PasswordVerificationBusyError extends Error {
+export class PasswordVerificationBusyError extends HandshakeRefusedError {
   override readonly name = 'PasswordVerificationBusyError';
   constructor() {
-    super(`more than ${passwordVerificationsQueuedMax} station password checks waiting`);
+    super(503, verificationBusyRetryAfterSeconds, `more than ${passwordVerificationsQueuedMax} station password checks waiting`);
   }
 }
 
@@ -179,8 +205,14 @@ export const stationAuthenticationDenialReasons = [
   'unknownStation',
   'passwordMissing',
   'passwordWrong',
+  /** Not checked: the station id or the address sent too many wrong passwords (429, Retry-After). */
+  'throttled',
   'tlsRequired',
   'clientCertificateMissing',
+  /** A client certificate was sent but did not verify against our CA (the OpenSSL code is logged). */
+  'clientCertificateUntrusted',
+  /** A client certificate from our CA whose validity has ended. */
+  'clientCertificateExpired',
   'clientCertificateMismatch',
   'unsecuredNotAllowed',
   'lookupFailed',
@@ -197,7 +229,7 @@ export interface StationAuthenticatorOptions {
   readonly unknownStations: UnknownStationPolicy;
   readonly allowUnsecured: boolean;
   readonly log: StationAuthenticationLog;
-  /** For tests of the cache's expiry. */
+  /** For tests of the cache's expiry and of the throttle's backoff. */
   readonly nowMs?: () => number;
 }
 
@@ -209,8 +241,29 @@ export interface StationAuthenticator {
   forget(stationId: string): void;
   /** Credential lookups that reached the lookup function (the rest were served from the cache). */
   lookups(): number;
+  /** scrypt runs so far (password checks that were not answered from the verified-password cache). */
+  passwordVerifications(): number;
+  /** Keys held by the throttle (station ids, addresses), to show its memory is bounded. */
+  throttleKeys(): { stations: number; addresses: number };
 }
 
+/**
+ * Decides one handshake. Passwords are where an attacker can make us work (a scrypt run each), so:
+ *  - a password equal to the station's last verified one is accepted at once: a station that has
+ *    connected before never waits behind anyone, whatever is going on;
+ *  - every other password is checked in a bounded queue, 2 at a time; one station id may have at
+ *    most 2 different passwords in it, and when a station id or an address is blocked (too many
+ *    failures, exponential backoff, station-auth-throttle.ts), attempts that are also tainted on
+ *    the other side are refused with 429 and Retry-After without running scrypt;
+ *  - the queue starts first the checks whose station id and address have no recent failures, so the
+ *    first connect of a station after a restart is not behind a flood of wrong passwords.
+ * A block on one side alone refuses nothing: a station connecting from a clean address while its
+ * id is attacked from elsewhere, or a station whose id is clean connecting from a shared address
+ * that is also used for an attack (a site behind one NAT; every test from 127.0.0.1), is still
+ * checked. What this bounds: per station id, `stationPasswordFailuresAllowed` scrypt runs and then
+ * about one per backoff period from each address; per attacking address, its allowance plus one
+ * per registered station id (an unknown id costs no scrypt at all).
+ */
 export function createStationAuthenticator(options: StationAuthenticatorOptions): StationAuthenticator {
   const nowMs = options.nowMs ?? Date.now;
   const cache = new Map<string, CacheEntry>();
@@ -219,10 +272,17 @@ export function createStationAuthenticator(options: StationAuthenticatorOptions)
     StationAuthenticationDenialReason,
     number
   >;
-  // Per process and never stored: the MACs in the cache mean nothing outside this process's memory.
+  // Per process and never stored: the MACs mean nothing outside this process's memory.
   const macKey = randomBytes(32);
   const macOf = (password: string) => createHmac('sha256', macKey).update(password).digest();
+  const verified = new Map<string, VerifiedPassword>();
+  /** Checks queued or running, per station id and password MAC: repeats of one password share one. */
+  const checking = new Map<string, Map<string, Promise<boolean>>>();
+  const stationFailures = new FailureBook(stationPasswordFailuresAllowed);
+  const addressFailures = new FailureBook(addressPasswordFailuresAllowed);
+  const queue = new TieredWorkQueue(passwordVerificationsConcurrentMax, passwordVerificationsQueuedMax, () => new PasswordVerificationBusyError());
   let lookups = 0;
+  let verifications = 0;
 
   async function entryFor(stationId: string): Promise<CacheEntry> {
     const cached = cache.get(stationId);
@@ -237,7 +297,7 @@ export function createStationAuthenticator(options: StationAuthenticatorOptions)
       lookups += 1;
       const credentials = await options.lookup(options.tenantId, stationId);
       const ttl = credentials === null ? stationCredentialsUnknownCacheTtlMs : stationCredentialsCacheTtlMs;
-      const entry: CacheEntry = { credentials, expiresAtMs: nowMs() + ttl, verifiedPasswordMac: null, verifying: new Map() };
+      const entry: CacheEntry = { credentials, expiresAtMs: nowMs() + ttl };
       cache.delete(stationId);
       cache.set(stationId, entry);
       while (cache.size > stationCredentialsCacheEntriesMax) cache.delete(cache.keys().next().value as string);
@@ -257,35 +317,66 @@ export function createStationAuthenticator(options: StationAuthenticatorOptions)
     return 'reject';
   }
 
-  let verificationsRunning = 0;
-  const verificationWaiters: (() => void)[] = [];
-  async function withVerificationSlot<T>(work: () => Promise<T>): Promise<T> {
-    if (verificationsRunning < passwordVerificationsConcurrentMax) verificationsRunning += 1;
-    else {
-      if (verificationWaiters.length >= passwordVerificationsQueuedMax) throw new PasswordVerificationBusyError();
-      await new Promise<void>((resolve) => verificationWaiters.push(resolve)); // the releaser hands its slot over
-    }
-    try {
-      return await work();
-    } finally {
-      const next = verificationWaiters.shift();
-      if (next) next();
-      else verificationsRunning -= 1;
+  /** A refusal when one side of (station id, address) is blocked and the other has failed too; else null. */
+  function throttled(stationId: string, address: string): HandshakeRefusedError | null {
+    const now = nowMs();
+    const stationBlockedMs = addressFailures.failures(address, now) > 0 ? stationFailures.blockedForMs(stationId, now) : 0;
+    const addressBlockedMs = stationFailures.failures(stationId, now) > 0 ? addressFailures.blockedForMs(address, now) : 0;
+    const blockedMs = Math.max(stationBlockedMs, addressBlockedMs);
+    if (blockedMs === 0) return null;
+    return new HandshakeRefusedError(429, Math.ceil(blockedMs / 1000), `too many wrong passwords for station ${stationId} or from ${address}`);
+  }
+
+  /** 0: station id and address clean; 3: both have failed recently. Lower tiers are checked first. */
+  function tier(stationId: string, address: string): number {
+    const now = nowMs();
+    return (stationFailures.failures(stationId, now) > 0 ? 2 : 0) + (addressFailures.failures(address, now) > 0 ? 1 : 0);
+  }
+
+  function recordFailure(stationId: string, address: string): void {
+    const now = nowMs();
+    const stationBlockedMs = stationFailures.recordFailure(stationId, now);
+    const addressBlockedMs = addressFailures.recordFailure(address, now);
+    // Logged when a block starts (or grows), not per refused attempt: a flood must not flood the log too.
+    if (stationBlockedMs > 0 || addressBlockedMs > 0) {
+      options.log.warn(
+        { stationId, address, stationBlockedMs, addressBlockedMs, stationFailures: stationFailures.failures(stationId, now), addressFailures: addressFailures.failures(address, now) },
+        'ocpp station password attempts throttled',
+      );
     }
   }
 
-  async function passwordMatches(entry: CacheEntry, hash: string, password: string): Promise<boolean> {
+  async function passwordMatches(stationId: string, address: string, hash: string, password: string): Promise<boolean> {
     const mac = macOf(password);
-    if (entry.verifiedPasswordMac !== null && timingSafeEqual(entry.verifiedPasswordMac, mac)) return true;
+    const known = verified.get(stationId);
+    if (known !== undefined && known.passwordHash === hash && timingSafeEqual(known.mac, mac)) return true;
     const key = mac.toString('base64');
-    let verifying = entry.verifying.get(key);
-    if (!verifying) {
-      verifying = withVerificationSlot(() => verifyStationPassword(password, hash)).finally(() => entry.verifying.delete(key));
-      entry.verifying.set(key, verifying);
+    const ofStation = checking.get(stationId) ?? new Map<string, Promise<boolean>>();
+    let check = ofStation.get(key);
+    if (check === undefined) {
+      const refusal = throttled(stationId, address);
+      if (refusal) throw refusal;
+      if (ofStation.size >= passwordVerificationsPerStationMax) {
+        throw new HandshakeRefusedError(429, verificationBusyRetryAfterSeconds, `${passwordVerificationsPerStationMax} passwords already being checked for station ${stationId}`);
+      }
+      const run = async () => {
+        verifications += 1;
+        const matches = await verifyStationPassword(password, hash);
+        if (matches) {
+          verified.delete(stationId);
+          verified.set(stationId, { passwordHash: hash, mac });
+          while (verified.size > stationCredentialsCacheEntriesMax) verified.delete(verified.keys().next().value as string);
+        } else recordFailure(stationId, address);
+        return matches;
+      };
+      check = queue.submit(() => tier(stationId, address), () => throttled(stationId, address), run).finally(() => {
+        ofStation.delete(key);
+        if (ofStation.size === 0 && checking.get(stationId) === ofStation) checking.delete(stationId);
+      });
+      ofStation.set(key, check);
+      checking.set(stationId, ofStation);
     }
-    if (!(await verifying)) return false;
-    entry.verifiedPasswordMac = mac;
-    return true;
+    return check;
   }
 
   const authenticateStation: AuthenticateStation = async (stationId, password, cert, transport): Promise<AuthenticationDecision> => {
@@ -311,15 +402,27 @@ export function createStationAuthenticator(options: StationAuthenticatorOptions)
     if (profile === 0) return options.allowUnsecured ? 'accept' : deny(stationId, 'unsecuredNotAllowed');
     if (profile >= 2 && !transport.tls) return deny(stationId, 'tlsRequired', { securityProfile: profile });
     if (profile === 3) {
-      if (cert === undefined) return deny(stationId, 'clientCertificateMissing');
+      if (cert === undefined) {
+        const tlsError = transport.tlsAuthorizationError;
+        if (tlsError === undefined) return deny(stationId, 'clientCertificateMissing');
+        // The certificate was sent but the TLS layer did not trust it: say why (OpenSSL's code).
+        return deny(stationId, tlsError === 'CERT_HAS_EXPIRED' ? 'clientCertificateExpired' : 'clientCertificateUntrusted', { tlsAuthorizationError: tlsError });
+      }
       if (!certificateNames(cert, stationId)) return deny(stationId, 'clientCertificateMismatch', { subject: cert.subject });
       return 'accept';
     }
     if (password === undefined || password.length === 0) return deny(stationId, 'passwordMissing', { securityProfile: profile });
-    if (credentials.passwordHash === null || !(await passwordMatches(entry, credentials.passwordHash, password))) {
-      return deny(stationId, 'passwordWrong', { securityProfile: profile });
+    if (credentials.passwordHash === null) return deny(stationId, 'passwordWrong', { securityProfile: profile });
+    const address = addressKey(transport.remoteAddress);
+    let matches: boolean;
+    try {
+      matches = await passwordMatches(stationId, address, credentials.passwordHash, password);
+    } catch (error) {
+      // Counted, not logged one by one: the block's start was logged, and a flood must not flood the log.
+      if (error instanceof HandshakeRefusedError) denialCounts.throttled += 1;
+      throw error;
     }
-    return 'accept';
+    return matches ? 'accept' : deny(stationId, 'passwordWrong', { securityProfile: profile, address });
   };
 
   return {
@@ -327,8 +430,11 @@ export function createStationAuthenticator(options: StationAuthenticatorOptions)
     denials: () => ({ ...denialCounts }),
     forget: (stationId) => {
       cache.delete(stationId);
+      verified.delete(stationId);
     },
     lookups: () => lookups,
+    passwordVerifications: () => verifications,
+    throttleKeys: () => ({ stations: stationFailures.size(), addresses: addressFailures.size() }),
   };
 }
 

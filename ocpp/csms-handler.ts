@@ -1,19 +1,18 @@
 import { randomUUID } from 'node:crypto';
 import { memoryActiveTransactions } from './translate/shared/active-transactions.js';
+import { createAdmissionControl } from './translate/shared/admission.js';
 import { toOcppCallError } from './translate/shared/errors.js';
 import { domainOcppVersion, Translation, type TranslatorDeps } from './translate/shared/context.js';
 import { translate16 } from './translate/v16/index.js';
 import { translate201 } from './translate/v201/index.js';
-import { OcppCallError } from './errors.js';
+import type { BootStatus } from '../domain/station/events.js';
 import type { CallContext, ConnectionContext, DisconnectReason, OcppHandler } from './types.js';
 
 export type { TranslatorDeps as CsmsOcppHandlerDeps, UnrecordedMessage } from './translate/shared/context.js';
 export type { UnknownTokenPolicy, TokenLookup } from './translate/shared/authorization.js';
 export type { DataTransferHandler } from './translate/shared/data-transfer.js';
 export type { ActiveTransactions } from './translate/shared/active-transactions.js';
-
-/** Stations whose last boot we refused, remembered per process; bounded like every table here. */
-export const rejectedStationsRememberedMax = 10_000;
+export { stationStandingsRememberedMax } from './translate/shared/admission.js';
 
 /**
  * The OcppHandler of the CSMS: connection events and station CALLs become domain commands through
@@ -22,13 +21,20 @@ export const rejectedStationsRememberedMax = 10_000;
  * Wiring: `ocppGatewayPlugin({ handler: createCsmsOcppHandler({ bus, eventStore, clock, transactionIds,
  * defaultTenantId, registrationPolicy, ... }), authenticateStation })`.
  */
-export function createCsmsOcppHandler(handlerDeps: TranslatorDeps & { readonly newConnectionId?: () => string }): OcppHandler {
+export function createCsmsOcppHandler(
+  handlerDeps: TranslatorDeps & {
+    readonly newConnectionId?: () => string;
+    /** This node's NODE_ID, recorded with each connection so a restart settles only its own (api/settle-node.ts). */
+    readonly nodeId?: string;
+  },
+): OcppHandler {
   // One connector→transaction memory per handler, shared by all its calls (1.6 charging states).
   const deps: TranslatorDeps = { ...handlerDeps, activeTransactions: handlerDeps.activeTransactions ?? memoryActiveTransactions() };
   const newConnectionId = handlerDeps.newConnectionId ?? randomUUID;
   // The gateway passes the same context object to onConnected and onDisconnected of one socket.
   const connectionIds = new WeakMap<ConnectionContext, string>();
-  const rejected = new Set<string>();
+  // Who may send what before being accepted (Pending/Rejected/unauthenticated): shared/admission.ts.
+  const admission = createAdmissionControl(deps.eventStore);
   const tenantOf = (ctx: { tenantId?: string }) => ctx.tenantId ?? deps.defaultTenantId;
 
   return {
@@ -43,7 +49,13 @@ export function createCsmsOcppHandler(handlerDeps: TranslatorDeps & { readonly n
         actor: `station:${ctx.stationId}`,
         correlationId: connectionId,
         occurredAt: now,
-        command: { type: 'ConnectStation', connectionId, ocppVersion: domainOcppVersion(ctx.ocppVersion), connectedAt: now },
+        command: {
+          type: 'ConnectStation',
+          connectionId,
+          ocppVersion: domainOcppVersion(ctx.ocppVersion),
+          connectedAt: now,
+          ...(handlerDeps.nodeId === undefined ? {} : { nodeId: handlerDeps.nodeId }),
+        },
       });
     },
 
@@ -66,25 +78,15 @@ export function createCsmsOcppHandler(handlerDeps: TranslatorDeps & { readonly n
     async handleCall(ctx: CallContext, action: string, payload: unknown) {
       const translation = new Translation(deps, ctx, action, payload);
       deps.onStationSeen?.(translation.tenantId, ctx.stationId, deps.clock.now());
-      // A Rejected station may send nothing but BootNotification until it boots again
-      // (1.6 §4.2; 2.0.1 B03). The domain enforces it for statuses; this covers the rest.
-      if (action !== 'BootNotification' && rejected.has(`${translation.tenantId}\n${ctx.stationId}`)) {
-        throw new OcppCallError('SecurityError', 'station boot was rejected: send BootNotification');
-      }
       try {
+        // Before translating: a refused CALL must record nothing, allocate nothing.
+        await admission.check(translation);
         const answer = ctx.ocppVersion === 'ocpp1.6' ? await translate16(translation) : await translate201(translation);
-        if (action === 'BootNotification') remember(rejected, `${translation.tenantId}\n${ctx.stationId}`, (answer as { status: string }).status === 'Rejected');
+        if (action === 'BootNotification') admission.booted(translation, (answer as { status: BootStatus }).status);
         return answer;
       } catch (error) {
         throw toOcppCallError(error);
       }
     },
   };
-}
-
-function remember(set: Set<string>, key: string, member: boolean): void {
-  set.delete(key);
-  if (!member) return;
-  set.add(key);
-  while (set.size > rejectedStationsRememberedMax) set.delete(set.values().next().value as string);
 }

@@ -1,5 +1,5 @@
 import { errorCodeFor, truncateDescription, type FailureKind, type OcppVersion } from './errors.js';
-import { ocppMessageIdCharsMax } from './limits.js';
+import { ocppJsonDepthMax, ocppMessageIdCharsMax } from './limits.js';
 
 /**
  * OCPP-J RPC frames (OCPP-J 1.6 §4.2, 2.0.1 Part 4 §4.2): a JSON array whose first element is the
@@ -47,10 +47,110 @@ function isObject(value: unknown): value is Record<string, unknown> {
 }
 
 function isValidMessageId(value: unknown): value is string {
-  return typeof value === 'string' && value.length > 0 && value.length <= ocppMessageIdCharsMax;
+  return typeof value === 'string' && value.length > 0 && value.length <= ocppMessageIdCharsMax && !unstorableCharacter.test(value);
 }
 
-export function parseFrame(text: string): ParsedFrame {
+/**
+ * U+0000 and UTF-16 surrogates that are not half of a pair. Both are valid in a JSON string escape
+ * (`\u0000`, `\ud800`) and pass every OCPP schema, but PostgreSQL `jsonb` refuses them, so a
+ * message carrying one could never be recorded (and its retries would hold up the station), and
+ * `encodeURIComponent` throws on a lone surrogate. With the `u` flag a well-formed pair is one code
+ * point, so `\p{Cs}` matches only a lone surrogate.
+ */
+const unstorableCharacter = /[\0\p{Cs}]/u;
+const unstorableCharacters = new RegExp(unstorableCharacter.source, 'gu');
+
+const quote = 0x22;
+const backslash = 0x5c;
+const openBracket = 0x5b;
+const openBrace = 0x7b;
+const closeBracket = 0x5d;
+const closeBrace = 0x7d;
+
+/**
+ * True when arrays and objects nest deeper than `depthMax` in the JSON `text`. One pass over the
+ * characters, no recursion and no allocation, so it is safe on any input, valid JSON or not
+ * (brackets inside strings are skipped; for invalid JSON the answer does not matter, the parse fails).
+ */
+export function jsonNestingExceeds(text: string, depthMax: number): boolean {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const char = text.charCodeAt(i);
+    if (inString) {
+      if (char === backslash) i += 1; // the escaped character cannot end the string
+      else if (char === quote) inString = false;
+    } else if (char === quote) {
+      inString = true;
+    } else if (char === openBracket || char === openBrace) {
+      depth += 1;
+      if (depth > depthMax) return true;
+    } else if (char === closeBracket || char === closeBrace) {
+      depth -= 1;
+    }
+  }
+  return false;
+}
+
+/**
+ * Where `value` holds a string or property name with U+0000 or a lone surrogate: a JSON pointer-like
+ * path built from the (clean) names above it, or undefined when there is none. Iterative, with an
+ * explicit stack, so it cannot overflow whatever reaches it.
+ */
+export function findUnstorableString(value: unknown): string | undefined {
+  const pending: { value: unknown; path: string }[] = [{ value, path: '' }];
+  for (let next = pending.pop(); next; next = pending.pop()) {
+    const { value: current, path } = next;
+    if (typeof current === 'string') {
+      if (unstorableCharacter.test(current)) return path || '/';
+    } else if (Array.isArray(current)) {
+      current.forEach((item, index) => pending.push({ value: item, path: `${path}/${index}` }));
+    } else if (typeof current === 'object' && current !== null) {
+      for (const [key, item] of Object.entries(current)) {
+        if (unstorableCharacter.test(key)) return `${path}/(property name)`;
+        pending.push({ value: item, path: `${path}/${key}` });
+      }
+    }
+  }
+  return undefined;
+}
+
+/**
+ * The first `charsMax` characters of a refused frame, fit to be recorded: U+0000 and lone surrogates
+ * (also the one left by cutting a pair in two) become U+FFFD, since jsonb refuses them.
+ */
+export function recordableText(text: string, charsMax: number): string {
+  return text.slice(0, charsMax).replace(unstorableCharacters, '\uFFFD');
+}
+
+/** The message type and id at the start of a frame, read without parsing it (for a frame too deep to parse). */
+function leadingTypeAndId(text: string): { messageType: number; messageId: string | undefined } | undefined {
+  // At most 216 string characters: a 36-character id written entirely as \uXXXX escapes.
+  const lead = /^\s*\[\s*(\d{1,2})\s*,\s*("(?:[^"\\]|\\.){0,216}")?/.exec(text);
+  if (!lead) return undefined;
+  let messageId: unknown;
+  try {
+    messageId = lead[2] === undefined ? undefined : JSON.parse(lead[2]);
+  } catch {
+    messageId = undefined;
+  }
+  return { messageType: Number(lead[1]), messageId: isValidMessageId(messageId) ? messageId : undefined };
+}
+
+/** A frame nested deeper than `ocppJsonDepthMax`, answered (when it is a CALL) with its own id if that can be read. */
+function tooDeep(text: string, depthMax: number): ParsedFrame {
+  const lead = leadingTypeAndId(text);
+  const isResponse = lead?.messageType === messageTypeCallResult || lead?.messageType === messageTypeCallError;
+  return fault('payloadSyntax', lead?.messageId ?? unreadableMessageId, `JSON nested deeper than ${depthMax} levels`, !isResponse);
+}
+
+/** `where` names the offending string, e.g. `payload/idTag`; only clean property names are ever part of it. */
+function unstorable(messageId: string, where: string, answer = true): ParsedFrame {
+  return fault('property', messageId, `${where} contains U+0000 or an unpaired surrogate, which cannot be stored`, answer);
+}
+
+export function parseFrame(text: string, depthMax = ocppJsonDepthMax): ParsedFrame {
+  if (jsonNestingExceeds(text, depthMax)) return tooDeep(text, depthMax);
   let message: unknown;
   try {
     message = JSON.parse(text);
@@ -63,7 +163,7 @@ export function parseFrame(text: string): ParsedFrame {
   const [messageType, messageId] = message as unknown[];
   if (!isValidMessageId(messageId)) {
     const isResponse = messageType === messageTypeCallResult || messageType === messageTypeCallError;
-    return fault('unreadable', unreadableMessageId, `message id must be a string of 1..${ocppMessageIdCharsMax} characters`, !isResponse);
+    return fault('unreadable', unreadableMessageId, `message id must be a string of 1..${ocppMessageIdCharsMax} characters, without U+0000 or unpaired surrogates`, !isResponse);
   }
   switch (messageType) {
     case messageTypeCall: {
@@ -72,6 +172,9 @@ export function parseFrame(text: string): ParsedFrame {
         return fault('badFrame', messageId, 'a CALL is [2, messageId, action, payload]');
       }
       if (!isObject(payload)) return fault('payloadSyntax', messageId, 'CALL payload must be a JSON object');
+      if (unstorableCharacter.test(action)) return unstorable(messageId, 'action');
+      const badString = findUnstorableString(payload);
+      if (badString !== undefined) return unstorable(messageId, `payload${badString}`);
       return { ok: true, frame: { type: 'call', messageId, action, payload } };
     }
     case messageTypeCallResult: {
@@ -79,6 +182,8 @@ export function parseFrame(text: string): ParsedFrame {
       if (message.length !== 3 || !isObject(payload)) {
         return fault('badFrame', messageId, 'a CALLRESULT is [3, messageId, payload]', false);
       }
+      const badString = findUnstorableString(payload);
+      if (badString !== undefined) return unstorable(messageId, `payload${badString}`, false);
       return { ok: true, frame: { type: 'callResult', messageId, payload } };
     }
     case messageTypeCallError: {
@@ -87,6 +192,8 @@ export function parseFrame(text: string): ParsedFrame {
       if ((message.length !== 5 && message.length !== 4) || typeof code !== 'string' || typeof description !== 'string') {
         return fault('badFrame', messageId, 'a CALLERROR is [4, messageId, errorCode, errorDescription, errorDetails]', false);
       }
+      const badString = findUnstorableString({ errorCode: code, errorDescription: description, errorDetails: details ?? {} });
+      if (badString !== undefined) return unstorable(messageId, badString.slice(1), false);
       return { ok: true, frame: { type: 'callError', messageId, code, description, details: details ?? {} } };
     }
     default:

@@ -71,3 +71,20 @@ export function refuseHandshake(socket: Duplex, status: number, headers: Record<
   ];
   socket.end(`${lines.join('\r\n')}\r\n\r\n`, () => socket.destroy());
 }
+
+/**
+ * Thrown by `authenticateStation` to refuse a handshake for now, not for good: 429 (this station id
+ * or address is sending too many wrong passwords) or 503 (the server is busy checking passwords),
+ * both with Retry-After (RFC 6585 §4, RFC 9110 §10.2.3) so a station knows when to come back
+ * without being told its credentials are wrong.
+ */
+export class HandshakeRefusedError extends Error {
+  override readonly name: string = 'HandshakeRefusedError';
+  constructor(
+    readonly status: 429 | 503,
+    readonly retryAfterSeconds: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}

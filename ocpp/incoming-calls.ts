@@ -1,3 +1,5 @@
+import { createHash } from 'node:crypto';
+import { reportUnexpectedError } from '../adapters/observability/unexpected-errors.js';
 import { errorCodeFor, isValidErrorCode, OcppCallError } from './errors.js';
 import { encodeCallError, encodeCallResult } from './framing.js';
 import type { OcppSchemas } from './schemas.js';
@@ -10,10 +12,24 @@ interface Answer {
 }
 
 interface RecentCall {
-  /** Action and payload: a station whose id counter restarted after a reboot must not get an old answer to a new call. */
+  /**
+   * A hash of action and payload: a station whose id counter restarted after a reboot must not get
+   * an old answer to a new call. Hashed so the cache holds 32 bytes per call, not a 64 KiB payload.
+   */
   readonly fingerprint: string;
+  readonly action: string;
   readonly answer: Promise<Answer>;
+  /** The connection the answer is owed to: the one the CALL came on, or the one it was last replayed to. */
+  connectionId: string;
+  /** The answer went out on that connection. */
+  delivered: boolean;
 }
+
+/** Sends a frame on the connection a CALL came on; false when that connection has closed meanwhile. */
+export type SendAnswer = (frame: string) => boolean;
+
+/** The action that starts a new logical session: a station that boots again has forgotten its unanswered calls. */
+const bootAction = 'BootNotification';
 
 /**
  * The station→CSMS calls of one station, handled strictly one at a time across its connections
@@ -31,34 +47,41 @@ export class IncomingCalls {
     private readonly log: OcppLogger,
   ) {}
 
-  /** Resolves to the frame to send back, once the call's turn has come and it has been answered. */
-  receive(ctx: CallContext, action: string, payload: unknown, connection: ConnectionContext): Promise<string> {
-    const fingerprint = `${action}\n${JSON.stringify(payload)}`;
+  /**
+   * Answers the call through `send` once its turn has come and it has been answered. Resolves when
+   * the answer was handed to `send`; never rejects.
+   */
+  receive(ctx: CallContext, action: string, payload: unknown, connection: ConnectionContext, send: SendAnswer): Promise<void> {
+    const fingerprint = fingerprintOf(action, payload);
     const repeated = this.recent.get(ctx.messageId);
-    if (repeated?.fingerprint === fingerprint) {
+    if (repeated?.fingerprint === fingerprint && mayReplay(repeated, ctx.connectionId)) {
       this.log.info({ stationId: ctx.stationId, messageId: ctx.messageId, action }, 'ocpp repeated CALL, replaying answer');
-      return repeated.answer.then((answer) => answer.frame);
+      // The answer is now owed to this connection (a resend after a reconnect moves it here).
+      repeated.connectionId = ctx.connectionId;
+      return repeated.answer.then((answer) => deliver(repeated, ctx.connectionId, answer.frame, send));
     }
     if (this.unfinished > this.limits.incomingCallsQueuedMax) {
       const description = `more than ${this.limits.incomingCallsQueuedMax} CALLs waiting; send one at a time (OCPP-J §4.1.1)`;
-      return Promise.resolve(encodeCallError(ctx.messageId, errorCodeFor('tooManyCalls', ctx.ocppVersion), description));
+      send(encodeCallError(ctx.messageId, errorCodeFor('tooManyCalls', ctx.ocppVersion), description));
+      return Promise.resolve();
     }
     this.unfinished += 1;
     const answer = this.tail
       .then(() => this.answer(ctx, action, payload, connection))
       .catch((error: unknown): Answer => {
         // answer() handles every failure it expects; this only keeps one bug from stalling the station.
-        this.log.error({ err: error, stationId: ctx.stationId, messageId: ctx.messageId }, 'ocpp call processing failed');
+        reportUnexpectedError(this.log, 'ocpp-connection', error, { stationId: ctx.stationId, messageId: ctx.messageId });
         return { frame: encodeCallError(ctx.messageId, errorCodeFor('internal', ctx.ocppVersion), 'internal error'), replayable: false };
       });
     this.tail = answer.finally(() => {
       this.unfinished -= 1;
     });
-    this.remember(ctx.messageId, { fingerprint, answer });
-    void answer.then((result) => {
-      if (!result.replayable && this.recent.get(ctx.messageId)?.answer === answer) this.recent.delete(ctx.messageId);
+    const call: RecentCall = { fingerprint, action, answer, connectionId: ctx.connectionId, delivered: false };
+    this.remember(ctx.messageId, call);
+    return answer.then((result) => {
+      if (!result.replayable && this.recent.get(ctx.messageId) === call) this.recent.delete(ctx.messageId);
+      deliver(call, ctx.connectionId, result.frame, send);
     });
-    return answer.then((result) => result.frame);
   }
 
   /**
@@ -128,6 +151,29 @@ export class IncomingCalls {
     });
     return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
   }
+}
+
+/**
+ * OCPP-J §4.1.1 lets a station resend a CALL it got no answer to; the replay serves exactly that.
+ * On the same connection any repeat gets the remembered answer. On a new connection only an answer
+ * that never went out is replayed: one that was delivered belongs to the old session (a station
+ * whose ids restart after a reboot reuses them for new calls), and a BootNotification on a new
+ * connection is always a new boot, to be answered (status, currentTime) and recorded afresh.
+ */
+function mayReplay(call: RecentCall, connectionId: string): boolean {
+  if (call.connectionId === connectionId) return true;
+  return !call.delivered && call.action !== bootAction;
+}
+
+/** Sends the answer unless the call has moved to another connection since (that one gets it by replay). */
+function deliver(call: RecentCall, connectionId: string, frame: string, send: SendAnswer): void {
+  if (call.connectionId !== connectionId) return;
+  if (send(frame)) call.delivered = true;
+}
+
+function fingerprintOf(action: string, payload: unknown): string {
+  // payload comes from JSON.parse of a frame whose nesting parseFrame bounded: stringify cannot overflow.
+  return createHash('sha256').update(action).update('\n').update(JSON.stringify(payload)).digest('base64url');
 }
 
 /** Fire and forget: recording a refused message must never hold up or break the station's calls. */

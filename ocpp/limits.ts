@@ -11,6 +11,17 @@
  */
 export const ocppFrameBytesMax = 64 * 1024;
 
+/**
+ * Deepest nesting of JSON arrays and objects in a frame, the frame's own array counting as 1. The
+ * deepest messages the schemas allow are 2.0.1 ReportChargingProfiles.req (13 levels of payload,
+ * so 14 in its frame; SetChargingProfile and RequestStartTransaction 12) and 1.6 MeterValues and
+ * StopTransaction (5). 2.0.1 DataTransfer `data` is free JSON, so vendor payloads get more than
+ * twice the deepest standard one. The bound exists because JSON.stringify, canonicalize and Ajv
+ * recurse: a 50 KB frame nesting 25 000 arrays overflowed the stack in the replay fingerprint.
+ * Checked on the raw text before JSON.parse (framing.ts), so a deep frame is never even built.
+ */
+export const ocppJsonDepthMax = 32;
+
 /** OCPP-J 1.6 §4.1.3 and 2.0.1 Part 4 §4.1.3: a message id is at most 36 characters (a UUID). */
 export const ocppMessageIdCharsMax = 36;
 

@@ -1,10 +1,12 @@
+import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { TLSSocket, type PeerCertificate } from 'node:tls';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import { errorCodeFor, InvalidStationCallError, StationDisconnectedError, StationNotConnectedError } from './errors.js';
-import { encodeFault, parseFrame } from './framing.js';
-import { basicCredentials, chooseSubprotocol, refuseHandshake, stationIdFromUrl } from './handshake.js';
+import { reportUnexpectedError } from '../adapters/observability/unexpected-errors.js';
+import { encodeCallError, encodeFault, parseFrame, recordableText, unreadableMessageId, type ParsedFrame } from './framing.js';
+import { basicCredentials, chooseSubprotocol, HandshakeRefusedError, refuseHandshake, stationIdFromUrl } from './handshake.js';
 import { IncomingCalls, reportInvalid } from './incoming-calls.js';
 import * as limits from './limits.js';
 import { OutgoingCalls } from './outgoing-calls.js';
@@ -75,13 +77,22 @@ export class OcppGateway implements StationCaller {
     if (credentials && credentials.username !== stationId) return refuseHandshake(socket, 401, basicChallenge);
     const tls = socket instanceof TLSSocket;
     const cert = tls && socket.authorized ? nonEmpty(socket.getPeerCertificate()) : undefined;
+    const remoteAddress = request.socket.remoteAddress;
+    // A certificate that was sent but did not verify: pass OpenSSL's reason on, so the refusal names it.
+    const tlsAuthorizationError = tls && !socket.authorized && nonEmpty(socket.getPeerCertificate()) ? String(socket.authorizationError) : undefined;
     let decision: AuthenticationDecision;
     try {
       decision = await withDeadline(
-        this.options.authenticateStation(stationId, credentials?.password, cert, { tls }),
+        this.options.authenticateStation(stationId, credentials?.password, cert, {
+          tls,
+          ...(remoteAddress !== undefined ? { remoteAddress } : {}),
+          ...(tlsAuthorizationError !== undefined ? { tlsAuthorizationError } : {}),
+        }),
         this.limits.handshakeTimeoutMs,
       );
     } catch (error) {
+      // "Come back later" (too many wrong passwords, password checks busy): counted by the hook, not logged per attempt.
+      if (error instanceof HandshakeRefusedError) return refuseHandshake(socket, error.status, { 'Retry-After': String(error.retryAfterSeconds) });
       this.log.error({ err: error, stationId }, 'ocpp station authentication failed');
       return refuseHandshake(socket, 503);
     }
@@ -110,7 +121,19 @@ export class OcppGateway implements StationCaller {
     });
   }
 
-  private accept(ws: WebSocket, ctx: ConnectionContext): void {
+  /** Takes over an upgraded socket; every listener it adds is guarded, so nothing a station does can throw out of it. */
+  private accept(ws: WebSocket, socketCtx: Omit<ConnectionContext, 'connectionId'>): void {
+    const ctx: ConnectionContext = { ...socketCtx, connectionId: randomUUID() };
+    const { stationId } = ctx;
+    try {
+      this.adopt(ws, ctx);
+    } catch (error) {
+      reportUnexpectedError(this.log, connectionComponent, error, { stationId });
+      ws.terminate();
+    }
+  }
+
+  private adopt(ws: WebSocket, ctx: ConnectionContext): void {
     const { stationId } = ctx;
     const session = this.sessions.get(stationId) ?? this.newSession(stationId, ctx.ocppVersion);
     session.cancelExpiry();
@@ -126,7 +149,7 @@ export class OcppGateway implements StationCaller {
     session.version = ctx.ocppVersion;
     this.log.info({ stationId, ocppVersion: ctx.ocppVersion, replaced: Boolean(older) }, 'ocpp station connected');
 
-    ws.on('message', (data) => this.onMessage(session, connection, data));
+    ws.on('message', (data, isBinary) => this.onMessage(session, connection, data, isBinary));
     ws.on('pong', () => {
       connection.alive = true;
     });
@@ -135,7 +158,13 @@ export class OcppGateway implements StationCaller {
       else connection.closeReason ??= 'protocolError';
       this.log.warn({ stationId, err: error }, 'ocpp websocket error');
     });
-    ws.on('close', () => this.onClose(session, connection));
+    ws.on('close', () => {
+      try {
+        this.onClose(session, connection);
+      } catch (error) {
+        reportUnexpectedError(this.log, connectionComponent, error, { stationId });
+      }
+    });
 
     session.incoming.runInTurn(stationId, 'onConnected', () => this.options.handler.onConnected(ctx));
     session.outgoing.attach(
@@ -156,11 +185,33 @@ export class OcppGateway implements StationCaller {
     return session;
   }
 
-  private onMessage(session: StationSession, connection: StationConnection, data: RawData): void {
+  /**
+   * One frame from a station. Nothing it holds may throw out of here (that would reach the process):
+   * an unexpected error is answered InternalError when a CALL id is known, logged and counted.
+   */
+  private onMessage(session: StationSession, connection: StationConnection, data: RawData, isBinary: boolean): void {
+    let callId: string | undefined;
+    const unexpected = (error: unknown): void => {
+      const { stationId, ocppVersion } = connection.ctx;
+      reportUnexpectedError(this.log, connectionComponent, error, { stationId, ...(callId ? { messageId: callId } : {}) });
+      if (callId === undefined) return;
+      try {
+        session.send(connection, encodeCallError(callId, errorCodeFor('internal', ocppVersion), 'internal error'));
+      } catch (sendError) {
+        reportUnexpectedError(this.log, connectionComponent, sendError, { stationId, messageId: callId });
+      }
+    };
+    try {
+      const parsed = readFrame(data, isBinary);
+      if (parsed.ok && parsed.frame.type === 'call') callId = parsed.frame.messageId;
+      this.onFrame(session, connection, parsed, data).catch(unexpected);
+    } catch (error) {
+      unexpected(error);
+    }
+  }
+
+  private async onFrame(session: StationSession, connection: StationConnection, parsed: ParsedFrame, data: RawData): Promise<void> {
     const { ctx } = connection;
-    // OCPP-J sends text frames; a binary one is still read as UTF-8 JSON rather than dropped.
-    const text = rawText(data);
-    const parsed = parseFrame(text);
     if (!parsed.ok) {
       const { fault } = parsed;
       const code = fault.answer ? errorCodeFor(fault.kind, ctx.ocppVersion) : undefined;
@@ -168,7 +219,7 @@ export class OcppGateway implements StationCaller {
       reportInvalid(this.options.handler, this.log, ctx, {
         messageId: fault.messageId,
         description: fault.description,
-        frame: text.slice(0, limits.ocppInvalidFrameRecordCharsMax),
+        frame: recordableText(lossyText(data), limits.ocppInvalidFrameRecordCharsMax),
         ...(code ? { code } : {}),
       });
       return;
@@ -176,9 +227,15 @@ export class OcppGateway implements StationCaller {
     const { frame } = parsed;
     switch (frame.type) {
       case 'call': {
-        const callCtx = { stationId: ctx.stationId, ocppVersion: ctx.ocppVersion, messageId: frame.messageId, admission: ctx.admission, ...(ctx.tenantId !== undefined ? { tenantId: ctx.tenantId } : {}) };
-        void session.incoming.receive(callCtx, frame.action, frame.payload, ctx).then((answer) => session.send(connection, answer));
-        return;
+        const callCtx = {
+          stationId: ctx.stationId,
+          ocppVersion: ctx.ocppVersion,
+          messageId: frame.messageId,
+          connectionId: ctx.connectionId,
+          admission: ctx.admission,
+          ...(ctx.tenantId !== undefined ? { tenantId: ctx.tenantId } : {}),
+        };
+        return session.incoming.receive(callCtx, frame.action, frame.payload, ctx, (answer) => session.send(connection, answer));
       }
       case 'callResult':
         return session.outgoing.onCallResult(frame.messageId, frame.payload);
@@ -257,9 +314,35 @@ export class OcppGateway implements StationCaller {
 
 const basicChallenge = { 'WWW-Authenticate': 'Basic realm="OCPP", charset="UTF-8"' };
 
-function rawText(data: RawData): string {
-  if (Buffer.isBuffer(data)) return data.toString('utf8');
-  return Array.isArray(data) ? Buffer.concat(data).toString('utf8') : Buffer.from(data).toString('utf8');
+/** The `reportUnexpectedError` component of everything caught at the edge of a station connection. */
+const connectionComponent = 'ocpp-connection';
+
+/** Refuses bytes that are not UTF-8 instead of replacing them: a U+FFFD in a stored id would be silent corruption. */
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
+
+function rawBytes(data: RawData): Buffer {
+  if (Buffer.isBuffer(data)) return data;
+  return Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data);
+}
+
+/**
+ * OCPP-J sends text frames, whose UTF-8 ws has already checked (it closes with 1007 on bad bytes,
+ * RFC 6455 §8.1). A binary frame is still read as UTF-8 JSON rather than dropped, but strictly.
+ */
+function readFrame(data: RawData, isBinary: boolean): ParsedFrame {
+  if (!isBinary) return parseFrame(rawBytes(data).toString('utf8'));
+  let text: string;
+  try {
+    text = strictUtf8.decode(rawBytes(data));
+  } catch {
+    return { ok: false, fault: { kind: 'unreadable', messageId: unreadableMessageId, description: 'binary frame is not valid UTF-8', answer: true } };
+  }
+  return parseFrame(text);
+}
+
+/** The frame as text for the record of a refused frame; bad bytes become U+FFFD. */
+function lossyText(data: RawData): string {
+  return rawBytes(data).toString('utf8');
 }
 
 function nonEmpty(cert: PeerCertificate): PeerCertificate | undefined {

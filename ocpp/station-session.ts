@@ -32,10 +32,15 @@ export class StationSession {
     this.version = version;
   }
 
-  send(connection: StationConnection, frame: string): void {
-    // A frame for a connection that has closed meanwhile is dropped: a repeated CALL on the next
-    // connection gets the answer from the recent-calls cache instead.
-    if (connection.ws.readyState === connection.ws.OPEN) connection.ws.send(frame);
+  /**
+   * Sends on `connection` if it is still open; false when it is not. A frame for a connection that
+   * has closed meanwhile is dropped: a repeated CALL on the next connection gets the answer from the
+   * recent-calls cache instead (incoming-calls.ts replays only answers that never went out).
+   */
+  send(connection: StationConnection, frame: string): boolean {
+    if (connection.ws.readyState !== connection.ws.OPEN) return false;
+    connection.ws.send(frame);
+    return true;
   }
 
   scheduleExpiry(windowMs: number, expire: () => void): void {

@@ -17,6 +17,14 @@ export type AuthenticationDecision =
 export interface HandshakeTransport {
   /** The connection came over TLS (security profile 2 or 3); the hook enforces the station's configured profile. */
   readonly tls: boolean;
+  /** The peer's IP address as the socket sees it (no proxy headers): the key of wrong-password throttling. */
+  readonly remoteAddress?: string;
+  /**
+   * Set when the station sent a client certificate that did not verify against the server's CA:
+   * OpenSSL's reason (`CERT_HAS_EXPIRED`, `UNABLE_TO_VERIFY_LEAF_SIGNATURE`...). The certificate
+   * itself is then not passed on.
+   */
+  readonly tlsAuthorizationError?: string;
 }
 
 /**
@@ -34,6 +42,12 @@ export type AuthenticateStation = (
 
 export interface ConnectionContext {
   readonly stationId: string;
+  /**
+   * A random id (UUID) the gateway gives each WebSocket it accepts: calls of one socket share it, a
+   * reconnect gets a new one. It tells a station's sessions apart where its own ids cannot (message
+   * ids restart after a reboot), e.g. for the command id of a BootNotification.
+   */
+  readonly connectionId: string;
   readonly ocppVersion: OcppVersion;
   readonly tenantId?: string;
   readonly admission: 'accepted' | 'pending';
@@ -46,6 +60,8 @@ export interface CallContext {
   readonly ocppVersion: OcppVersion;
   /** The CALL's message id: the correlationId of the events it causes (design.md, "Events"). */
   readonly messageId: string;
+  /** The `ConnectionContext.connectionId` of the socket the CALL came on. */
+  readonly connectionId: string;
   readonly tenantId?: string;
   readonly admission: 'accepted' | 'pending';
 }

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { positionToString, type EventStore } from '../adapters/event-store/port.js';
 import type { SqlDatabase } from '../adapters/sql/port.js';
 import { countEventsBetween } from './lag.js';
-import { leaseOwner, migrateLeases } from './lease.js';
+import { migrateLeases, readLease, type LeaseView } from './lease.js';
 import type { Projection } from './projection.js';
 import { rebuild, verify } from './rebuild.js';
 import { ProjectionRunner, runnerBatchSizeDefault } from './runner.js';
@@ -29,7 +29,7 @@ export type { TariffsReadModel, TariffsTable } from './tariffs.js';
 export type { OcpiSessionsReadModel, OcpiSessionsTable, OcpiChargingPeriodsTable } from './ocpi-sessions.js';
 export { liveSchemaName } from './schema.js';
 export { runnerBatchSizeDefault } from './runner.js';
-export { leaseDurationMs } from './lease.js';
+export { leaseDurationMs, type LeaseView } from './lease.js';
 
 export interface ProjectionDeps {
   eventStore: EventStore;
@@ -51,10 +51,13 @@ function find(name: string): Projection {
 
 const quiet = () => {};
 
-/** Creates the lease table and every live schema that is missing, and applies new migration files. */
-export async function migrateProjections(deps: ProjectionDeps): Promise<void> {
+/**
+ * Creates the lease table and every live schema that is missing, and applies new migration files.
+ * `projections`: only these (a CLI read migrates just the read models it reads).
+ */
+export async function migrateProjections(deps: ProjectionDeps, projections: readonly Projection[] = allProjections()): Promise<void> {
   await migrateLeases(deps.db);
-  for (const projection of allProjections()) await migrateProjectionSchema(deps.db, projection, liveSchemaName(projection.name));
+  for (const projection of projections) await migrateProjectionSchema(deps.db, projection, liveSchemaName(projection.name));
 }
 
 /**
@@ -99,8 +102,10 @@ export interface ProjectionStatus {
   headPosition: string | null;
   /** Events between checkpoint and head; null when unknown (see lag.ts). */
   lagEvents: number | null;
+  /** Owner of the unexpired lease (see `lease` for whether it still renews it). */
   leaseOwner: string | null;
-  /** Live schema version != code version (or no live schema yet). */
+  lease: LeaseView | null;
+  /** Live schema version != code version (or no live schema yet), or the lease holder stopped renewing it. */
   stale: boolean;
 }
 
@@ -112,14 +117,17 @@ export async function projectionStatus(deps: ProjectionDeps): Promise<Projection
     const exists = await schemaExists(deps.db, schema);
     const state = exists ? await readState(deps.db, schema) : null;
     const checkpoint = state?.checkpoint ?? null;
+    const lease = (await schemaExists(deps.db, 'projection_control')) ? await readLease(deps.db, projection.name) : null;
     statuses.push({
       name: projection.name,
       version: projection.version,
       checkpoint: checkpoint === null ? null : positionToString(checkpoint),
       headPosition: head === null ? null : positionToString(head),
       lagEvents: await countEventsBetween(deps.eventStore, deps.db, deps.eventStoreSchema ?? 'eventstore', checkpoint, head),
-      leaseOwner: (await schemaExists(deps.db, 'projection_control')) ? await leaseOwner(deps.db, projection.name) : null,
-      stale: state === null || state.version !== projection.version,
+      leaseOwner: lease === null || lease.state === 'expired' ? null : lease.owner,
+      lease,
+      // A holder that stopped renewing (killed) leaves the read model behind until its lease expires.
+      stale: state === null || state.version !== projection.version || lease?.state === 'overdue',
     });
   }
   return statuses;

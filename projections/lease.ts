@@ -86,12 +86,55 @@ export async function requestHandover(db: SqlExecutor, projection: string, reque
   );
 }
 
-export async function leaseOwner(db: SqlExecutor, projection: string): Promise<string | null> {
-  const { rows } = await db.query<{ owner: string }>(
-    `SELECT owner FROM ${leaseSchema}.leases WHERE projection = $1 AND expires_at > now()`,
+/**
+ * A lease as `projections status` shows it. Holders renew at least every leaseRenewIntervalMs, so
+ * one not renewed for longer is 'overdue': its holder is dead or stuck, and nobody applies the
+ * projection until the lease expires (or the holder's node restarts and releases it).
+ */
+export interface LeaseView {
+  readonly owner: string;
+  /** Since the last renewal (or release), by the database clock. */
+  readonly renewedAgoMs: number;
+  readonly state: 'live' | 'overdue' | 'expired';
+}
+
+export async function readLease(db: SqlExecutor, projection: string): Promise<LeaseView | null> {
+  // A renewal sets expires_at = now() + leaseDurationMs, so the last one was leaseDurationMs before it.
+  const { rows } = await db.query<{ owner: string; renewed_ago_ms: string; expired: boolean }>(
+    `SELECT owner, (extract(epoch FROM now() - (expires_at - ${interval(leaseDurationMs)})) * 1000)::bigint::text AS renewed_ago_ms,
+            expires_at <= now() AS expired
+       FROM ${leaseSchema}.leases WHERE projection = $1`,
     [projection],
   );
-  return rows[0]?.owner ?? null;
+  const row = rows[0];
+  if (row === undefined) return null;
+  const renewedAgoMs = Math.max(0, Number(row.renewed_ago_ms));
+  const state = row.expired ? 'expired' : renewedAgoMs > leaseRenewIntervalMs ? 'overdue' : 'live';
+  return { owner: row.owner, renewedAgoMs, state };
+}
+
+/** Unexpired leases whose owner belongs to `nodeId` (owners are `<nodeId>:<process...>`), but not `except`. */
+export async function leasesOfNode(db: SqlExecutor, nodeId: string, except: string): Promise<{ projection: string; owner: string; expiresAt: Date }[]> {
+  const { rows } = await db.query<{ projection: string; owner: string; expires_at: Date }>(
+    `SELECT projection, owner, expires_at FROM ${leaseSchema}.leases
+      WHERE starts_with(owner, $1) AND owner <> $2 AND expires_at > now() ORDER BY projection`,
+    [`${nodeId}:`, except],
+  );
+  return rows.map((row) => ({ projection: row.projection, owner: row.owner, expiresAt: new Date(row.expires_at) }));
+}
+
+/**
+ * Releases every lease held by `owners` (earlier processes of this node, known dead), so this
+ * process takes them at once instead of waiting up to leaseDurationMs for each to expire.
+ * Returns the projections released.
+ */
+export async function releaseLeasesOf(db: SqlExecutor, owners: readonly string[]): Promise<string[]> {
+  if (owners.length === 0) return [];
+  const { rows } = await db.query<{ projection: string }>(
+    `UPDATE ${leaseSchema}.leases SET expires_at = now() WHERE owner = ANY($1::text[]) AND expires_at > now() RETURNING projection`,
+    [owners],
+  );
+  return rows.map((row) => row.projection).sort();
 }
 
 /** Takes the lease for `owner`, asking the holder to hand it over; throws after `timeoutMs`. */

@@ -5,6 +5,8 @@ import { checkLease, leaseRetryIntervalMs, releaseLease, tryAcquireLease } from 
 import type { Projection } from './projection.js';
 import { liveSchemaName, readState } from './schema.js';
 import { sleepUnlessAborted } from '../adapters/clock/sleep.js';
+import { lineFaultLog, reportLoopFailure, RetryBackoff } from '../adapters/observability/background.js';
+import { reportUnexpectedError } from '../adapters/observability/unexpected-errors.js';
 
 /** Events per live batch transaction: short, because a long writing transaction holds back
  * pg_snapshot_xmin and with it every reader of the Postgres event store. */
@@ -13,7 +15,11 @@ export const runnerBatchSizeDefault = 1_000;
 export const runnerIdleCheckIntervalMs = 1_000;
 /** Latency of an idle read model: how often it asks the store for events after its checkpoint. */
 export const runnerIdlePollIntervalMs = 100;
-/** After a failed batch: wait, then retry from the stored checkpoint (doubling, up to the max). */
+/**
+ * After a failed pass (database away, a bug in a projection): wait, then retry from the stored
+ * checkpoint, doubling up to the max. The cap bounds how long a read model stays behind after
+ * PostgreSQL is back; the doubling keeps a broken projection from spinning.
+ */
 export const runnerRetryDelayMinMs = 200;
 export const runnerRetryDelayMaxMs = 30_000;
 
@@ -50,7 +56,8 @@ export class ProjectionRunner {
   }
 
   start(): void {
-    this.loop ??= this.run().catch((error: unknown) => this.options.log(`projection ${this.projection.name}: runner stopped: ${String(error)}`));
+    // run() catches every failure of a pass; reaching this catch is a bug in the loop itself.
+    this.loop ??= this.run().catch((error: unknown) => reportUnexpectedError(lineFaultLog(this.options.log), this.component, error, { stopped: true }));
   }
 
   async stop(): Promise<void> {
@@ -83,9 +90,14 @@ export class ProjectionRunner {
     for (const wake of waiters) wake();
   }
 
+  /** The label of this runner's unexpected errors (bounded: one per projection). */
+  get component(): string {
+    return `projection-runner:${this.projection.name}`;
+  }
+
   private async run(): Promise<void> {
     const signal = this.stopping.signal;
-    let retryDelayMs = runnerRetryDelayMinMs;
+    const backoff = new RetryBackoff(runnerRetryDelayMinMs, runnerRetryDelayMaxMs);
     while (!signal.aborted) {
       try {
         if (!this.holding) {
@@ -103,13 +115,16 @@ export class ProjectionRunner {
           this.checkpoint = state.checkpoint;
         }
         await this.catchUp(signal);
-        retryDelayMs = runnerRetryDelayMinMs;
+        backoff.reset();
         if (this.holding) await this.idle(signal);
       } catch (error) {
-        this.options.log(`projection ${this.projection.name}: batch failed, retrying in ${retryDelayMs} ms: ${String(error)}`);
-        this.holding = false; // re-read lease and checkpoint: the failed batch changed neither
-        await sleep(retryDelayMs, signal);
-        retryDelayMs = Math.min(retryDelayMs * 2, runnerRetryDelayMaxMs);
+        if (signal.aborted) break; // stopping: a query cut short by shutdown is not a fault
+        const delayMs = backoff.next();
+        reportLoopFailure(this.options.log, this.component, error, delayMs);
+        // Re-take the lease and re-read the checkpoint: the failed batch changed neither, and the
+        // lease may have expired meanwhile (then another node may hold it, and we stand by).
+        this.holding = false;
+        await sleep(delayMs, signal);
       }
     }
   }

@@ -21,6 +21,10 @@ export interface StationsTable {
   password_hash: string | null;
   online: boolean;
   connection_id: string | null;
+  /** NODE_ID of the node holding the socket while online; null offline or when not recorded. */
+  node_id: string | null;
+  /** Why the last connection ended (the gateway's reason, or nodeRestarted); null while online. */
+  disconnect_reason: string | null;
   status: string | null;
   error_code: string | null;
   last_seen_at: Date | null;
@@ -36,9 +40,24 @@ export interface ConnectorsTable {
   info: string | null;
   updated_at: Date | null;
 }
+/** A station message refused rather than recorded as a fact (domain/station/refusals.ts). */
+export interface MessageRefusalsTable {
+  tenant_id: string;
+  station_id: string;
+  event_id: string;
+  action: string;
+  message_id: string;
+  /** foreignTransaction, unknownTransaction or stateConflict. */
+  reason: string;
+  /** As the station named it. */
+  transaction_id: string | null;
+  detail: string;
+  refused_at: Date;
+}
 export interface StationsReadModel {
   stations: StationsTable;
   connectors: ConnectorsTable;
+  message_refusals: MessageRefusalsTable;
 }
 
 const stationsSpec: TableSpec = {
@@ -51,7 +70,7 @@ const stationsSpec: TableSpec = {
     { name: 'security_profile', type: 'integer' },
     { name: 'password_hash', type: 'text' },
     { name: 'online', type: 'boolean' },
-    ...['connection_id', 'status', 'error_code'].map((name) => ({ name, type: 'text' })),
+    ...['connection_id', 'node_id', 'disconnect_reason', 'status', 'error_code'].map((name) => ({ name, type: 'text' })),
     { name: 'last_seen_at', type: 'timestamptz' },
   ],
 };
@@ -65,6 +84,15 @@ const connectorsSpec: TableSpec = {
     { name: 'connector_id', type: 'integer' },
     ...['connector_type', 'status', 'error_code', 'info'].map((name) => ({ name, type: 'text' })),
     { name: 'updated_at', type: 'timestamptz' },
+  ],
+};
+
+const refusalsSpec: TableSpec = {
+  table: 'message_refusals',
+  key: ['tenant_id', 'station_id', 'event_id'],
+  columns: [
+    ...['tenant_id', 'station_id', 'event_id', 'action', 'message_id', 'reason', 'transaction_id', 'detail'].map((name) => ({ name, type: 'text' })),
+    { name: 'refused_at', type: 'timestamptz' },
   ],
 };
 
@@ -109,13 +137,21 @@ function evolveStation(current: Row | undefined, event: RecordedEvent, key: Row)
     }
     case 'StationConnected': {
       const data = event.data as unknown as StationEventData<'StationConnected'>;
-      return { ...row, online: true, connection_id: data.connectionId, ocpp_version: data.ocppVersion, last_seen_at: seen(row, data.connectedAt) };
+      return {
+        ...row,
+        online: true,
+        connection_id: data.connectionId,
+        node_id: data.nodeId ?? null,
+        disconnect_reason: null,
+        ocpp_version: data.ocppVersion,
+        last_seen_at: seen(row, data.connectedAt),
+      };
     }
     case 'StationDisconnected': {
       const data = event.data as unknown as StationEventData<'StationDisconnected'>;
       // A late close of an older socket says nothing about the current connection.
       if (row.connection_id !== data.connectionId) return row;
-      return { ...row, online: false, last_seen_at: seen(row, data.disconnectedAt) };
+      return { ...row, online: false, node_id: null, disconnect_reason: data.reason, last_seen_at: seen(row, data.disconnectedAt) };
     }
     case 'StationStatusChanged': {
       const data = event.data as unknown as StationEventData<'StationStatusChanged'>;
@@ -148,6 +184,23 @@ function evolveConnector(current: Row | undefined, event: RecordedEvent, key: Ro
   return { ...row, status: data.status, error_code: data.errorCode, info: data.info, updated_at: data.statusAt };
 }
 
+function refusalKey(event: RecordedEvent): Row | null {
+  return event.type === 'StationMessageRefused' ? { ...stationKey(event), event_id: event.eventId } : null;
+}
+
+function refusalRow(_current: Row | undefined, event: RecordedEvent, key: Row): Row {
+  const data = event.data as unknown as StationEventData<'StationMessageRefused'>;
+  return {
+    ...key,
+    action: data.action,
+    message_id: data.messageId,
+    reason: data.reason,
+    transaction_id: data.transactionId,
+    detail: data.detail,
+    refused_at: data.refusedAt,
+  };
+}
+
 const stationRowEvents = new Set([
   'StationRegistered',
   'StationSecurityChanged',
@@ -161,15 +214,18 @@ const stationRowEvents = new Set([
 export const stationsProjection: Projection = {
   name: 'stations',
   // v2: password_hash, so station login reads the read model instead of the stream.
-  version: 2,
-  handledEventTypes: new Set([...stationRowEvents, 'ConnectorDeclared']),
+  // v3: node_id and disconnect_reason (a node settles the stations it held after a crash).
+  version: 3,
+  handledEventTypes: new Set([...stationRowEvents, 'ConnectorDeclared', 'StationMessageRefused']),
   migrationsGroup: 'readmodels-stations',
   checksumTables: [
     { table: 'stations', orderBy: stationsSpec.key },
     { table: 'connectors', orderBy: connectorsSpec.key },
+    { table: 'message_refusals', orderBy: refusalsSpec.key },
   ],
   async applyBatch(tx: SqlExecutor, schema: string, events: readonly RecordedEvent[]): Promise<void> {
     await foldIntoTable(tx, schema, stationsSpec, events, (e) => (stationRowEvents.has(e.type) ? stationKey(e) : null), evolveStation);
     await foldIntoTable(tx, schema, connectorsSpec, events, connectorKey, evolveConnector);
+    await foldIntoTable(tx, schema, refusalsSpec, events, refusalKey, refusalRow);
   },
 };

@@ -132,10 +132,17 @@ function wakeupHub(db: SqlDatabase, sql: EventStoreSql) {
   let listening: Promise<() => Promise<void>> | undefined;
   return {
     ready(): Promise<unknown> {
-      listening ??= db.listen(sql.channel, () => {
-        received += 1;
-        for (const wake of waiters) wake();
-      });
+      if (listening === undefined) {
+        const opening = db.listen(sql.channel, () => {
+          received += 1;
+          for (const wake of waiters) wake();
+        });
+        listening = opening;
+        // A first LISTEN that failed (server down) is tried again by the next read, not cached forever.
+        opening.catch(() => {
+          if (listening === opening) listening = undefined;
+        });
+      }
       return listening;
     },
     count: () => received,

@@ -21,7 +21,10 @@ export interface SqlDatabase extends SqlExecutor {
   readonly kind: 'postgres' | 'pglite';
   /** Runs `work` in one transaction: COMMIT when it resolves, ROLLBACK when it throws. */
   transaction<T>(work: (tx: SqlExecutor) => Promise<T>): Promise<T>;
-  /** LISTEN on a channel; resolves with a function that stops listening. */
+  /**
+   * LISTEN on a channel; resolves with a function that stops listening. A connection lost later
+   * is reopened by the adapter, which then calls `onNotify('')` once for what it may have missed.
+   */
   listen(channel: string, onNotify: (payload: string) => void): Promise<() => Promise<void>>;
   close(): Promise<void>;
 }

@@ -3,7 +3,8 @@ import type { Command } from 'commander';
 import { Decimal } from 'decimal.js';
 import type { Services } from '../composition.js';
 import { formatTable } from './projections.js';
-import { CliError, ExitCode, reportError, withServices, type CliContext } from './run.js';
+import { caughtUpReadModels } from './read-models.js';
+import { CliError, ExitCode, reportError, withServices, type CliAccess, type CliContext } from './run.js';
 
 /**
  * Billing for operators: `csms tariffs add|list`, `csms ledger trial-balance|account`,
@@ -50,10 +51,10 @@ async function readJsonFile(file: string, what: string): Promise<unknown> {
   }
 }
 
-function run(context: CliContext, name: string, work: (services: Services) => Promise<void>) {
+function run(context: CliContext, name: string, work: (services: Services) => Promise<void>, access: CliAccess = 'read') {
   return async () => {
     try {
-      await withServices(context, name, (services) => refusalsAsCliErrors(() => work(services)));
+      await withServices(context, name, (services) => refusalsAsCliErrors(() => work(services)), access);
     } catch (error) {
       reportError(context, error);
     }
@@ -62,22 +63,9 @@ function run(context: CliContext, name: string, work: (services: Services) => Pr
 
 /**
  * The billing read models, caught up to the head of $all before reading: in the embedded mode no
- * server runs beside the CLI, so nothing else would apply the events. With a server running it
- * holds the leases; this runner then only waits until the server's runners are caught up.
+ * server runs beside the CLI, so nothing else would apply the events (see read-models.ts).
  */
-async function migratedProjections(services: Services) {
-  const projections = await import('../../projections/index.js');
-  const deps = { eventStore: services.eventStore, db: services.db };
-  await projections.migrateProjections(deps);
-  const billing = projections.allProjections().filter((p) => p.name === 'cdrs' || p.name === 'ledger');
-  const runners = projections.startProjectionRunners(deps, { projections: billing });
-  try {
-    await runners.idle();
-  } finally {
-    await runners.stop();
-  }
-  return projections;
-}
+const migratedProjections = (services: Services, warn: (line: string) => void) => caughtUpReadModels(services, ['cdrs', 'ledger'], warn);
 
 export function registerBillingCommands(program: Command, context: CliContext): void {
   registerTariffs(program, context);
@@ -113,7 +101,7 @@ function registerTariffs(program: Command, context: CliContext): void {
         const event = result.events[0];
         if (event === undefined) context.out(`tariff ${id}: unchanged (same as its latest version)`);
         else context.out(`tariff ${id}: version ${(event.data as { version: number }).version}, valid from ${(event.data as { validFrom: string }).validFrom}, applies to ${scopeKey(scope)}`);
-      })(),
+      }, 'write')(),
     );
   tariffs
     .command('list')
@@ -162,7 +150,7 @@ function registerLedger(program: Command, context: CliContext): void {
     .option('--json', 'print JSON')
     .action((options: { json?: boolean }) =>
       run(context, 'ledger trial-balance', async (services) => {
-        const { liveSchemaName } = await migratedProjections(services);
+        const { liveSchemaName } = await migratedProjections(services, context.err);
         const schema = liveSchemaName('ledger');
         const { rows: accounts } = await services.db.query<{ account: string; kind: string; currency: string; debits: string; credits: string; balance: string }>(
           `SELECT account, kind, currency, debits::text, credits::text, balance::text FROM ${schema}.accounts WHERE tenant_id = $1 ORDER BY currency, account LIMIT ${billingCliRowsMax}`,
@@ -188,7 +176,7 @@ function registerLedger(program: Command, context: CliContext): void {
     .option('--json', 'print JSON')
     .action((account: string, options: { json?: boolean }) =>
       run(context, 'ledger account', async (services) => {
-        const { liveSchemaName } = await migratedProjections(services);
+        const { liveSchemaName } = await migratedProjections(services, context.err);
         const { rows } = await services.db.query<{ posted_at: Date; entry_id: string; side: string; amount: string; currency: string; description: string }>(
           `SELECT posted_at, entry_id, side, amount::text, currency, description FROM ${liveSchemaName('ledger')}.journal_lines
             WHERE tenant_id = $1 AND account = $2 ORDER BY posted_at, entry_id, line_no LIMIT ${billingCliRowsMax}`,
@@ -234,7 +222,7 @@ function registerCdr(program: Command, context: CliContext): void {
         if (options.format !== 'ocpi' && options.format !== 'csv') throw new CliError('--format must be ocpi or csv', ExitCode.usage);
         const from = parseTime(options.from, '--from');
         const to = parseTime(options.to, '--to');
-        const { liveSchemaName } = await migratedProjections(services);
+        const { liveSchemaName } = await migratedProjections(services, context.err);
         const { rows } = await services.db.query<Record<string, unknown>>(
           `SELECT *, cdr_id AS session_id FROM ${liveSchemaName('cdrs')}.cdrs
             WHERE tenant_id = $1 AND ($2::timestamptz IS NULL OR start_date_time >= $2) AND ($3::timestamptz IS NULL OR start_date_time < $3)
@@ -268,7 +256,7 @@ function registerCdr(program: Command, context: CliContext): void {
         // Complete at once (the process manager would too; every step is idempotent).
         const creditIssued = await completeCredit({ eventStore: services.eventStore, bus: services.bus }, credited);
         context.out(`CDR ${id} credited by ${creditIssued.cdr.id}: total ${creditIssued.cdr.total_cost.incl_vat ?? creditIssued.cdr.total_cost.excl_vat} ${creditIssued.cdr.currency}`);
-      })(),
+      }, 'write')(),
     );
 }
 
@@ -351,7 +339,7 @@ function registerSettlement(program: Command, context: CliContext): void {
         const { currentCdrs, settlementDecider, settlementPeriodId, reconcile } = await import('../../domain/settlement/index.js');
         const { loadState } = await import('../../commands/process/streams.js');
         const { streamName } = await import('../../domain/shared/event.js');
-        const { liveSchemaName } = await migratedProjections(services);
+        const { liveSchemaName } = await migratedProjections(services, context.err);
         const [year, month] = options.period.split('-').map(Number) as [number, number];
         const from = new Date(Date.UTC(year, month - 1, 1)).toISOString();
         const to = new Date(Date.UTC(year, month, 1)).toISOString();
@@ -395,6 +383,6 @@ function registerSettlement(program: Command, context: CliContext): void {
         for (const r of full.missingOnOurSide) table.push(['-', r.cdrId, 'missing on our side', '-', r.amount.toFixed(), r.amount.negated().toFixed()]);
         for (const line of formatTable(table)) context.out(line);
         context.out(`${options.partner} ${options.period}: ${full.matched.length} matched, ${full.amountMismatches.length} amount mismatches, ${full.missingOnTheirSide.length} missing on their side, ${full.missingOnOurSide.length} missing on ours`);
-      })(),
+      }, 'write')(),
     );
 }

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import type { EvseOutcome, LocationListRow, LocationOutcome } from '../plugins/locations-api.js';
 import { formatTable } from './projections.js';
+import { caughtUpReadModels } from './read-models.js';
 import { CliError, ExitCode, reportError, type CliContext } from './run.js';
 import { cliActor, serverOption, withDatabaseOrServer } from './station-call.js';
 import { domainRefusal } from './stations.js';
@@ -127,6 +128,8 @@ export function registerLocationsCommands(program: Command, context: CliContext)
           options.server,
           async (services) => {
             const { putEvse } = await loadApi();
+            // putEvse checks the EVSE is not taken elsewhere in the locations read model: make it current.
+            await caughtUpReadModels(services, ['locations'], context.err);
             const deps = { db: services.db, bus: services.bus, clock: services.clock, tenantId: services.config.tenantId, actor: cliActor() };
             return putEvse(deps, options.location, evse);
           },
@@ -148,9 +151,17 @@ export function registerLocationsCommands(program: Command, context: CliContext)
           context,
           'locations list',
           options.server,
-          async (services) => (await loadApi()).listLocations(services.db, services.config.tenantId),
+          async (services) => {
+            await caughtUpReadModels(services, ['locations'], context.err);
+            return (await loadApi()).listLocations(services.db, services.config.tenantId);
+          },
           async (client) => ((await client.request('GET', '/locations')).body as { locations: LocationListRow[] }).locations,
+          'read',
         );
+        if (rows.length === 0) {
+          context.out('no locations yet: add one with `csms locations add`');
+          return;
+        }
         const header = ['ID', 'NAME', 'CITY', 'COUNTRY', 'PUBLISHED', 'EVSES', 'LAST UPDATED'];
         const body = rows.map((row) => [row.locationId, row.name ?? '-', row.city, row.country, row.publish ? 'yes' : 'no', row.statuses.join(' ') || '-', row.lastUpdated]);
         for (const line of formatTable([header, ...body])) context.out(line);

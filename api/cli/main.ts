@@ -5,7 +5,7 @@ import { registerEventsCommands } from './events.js';
 import { registerMigrateCommand } from './migrate.js';
 import { registerOcpiCommands } from './ocpi.js';
 import { registerProjectionsCommands } from './projections.js';
-import { createContext, ExitCode, reportError, type CliContext } from './run.js';
+import { createContext, ExitCode, reportError, type CliContext, type CliOutput } from './run.js';
 import { registerServeCommand } from './serve.js';
 import { registerStationCallCommand } from './station-call.js';
 import { registerStationsCommands } from './stations.js';
@@ -29,14 +29,25 @@ OCPP_ALLOW_UNSECURED (false); TLS_CERT_FILE + TLS_KEY_FILE (HTTPS/WSS, profile 2
 (client certificates, profile 3); ADMIN_API_TOKEN (operator API; unset: loopback only);
 OCPI: OCPI_PUBLIC_URL (how partners reach us), OCPI_SECRET (seals partner tokens, 32+ chars),
 OCPI_COUNTRY_CODE (NL), OCPI_PARTY_ID (CSM), OCPI_BUSINESS_NAME (Open-CSMS);
-CSMS_SERVER_URL (where \`csms station call\` finds the server).`;
+CSMS_SERVER_URL (the running server: commands with --server then always go through it).
 
-export function buildProgram(context: CliContext): Command {
+Which database a command uses: with --server URL or CSMS_SERVER_URL, commands that have --server
+send the change to that server (exit 3 if it cannot be reached; never a silent local write).
+Otherwise they open the database themselves (DATABASE_URL, else the embedded one in DATA_DIR); when
+the server holds the embedded database they go through it at HOST:PORT. A change written directly
+to an embedded folder is announced on stderr with the folder's path.`;
+
+export function buildProgram(context: CliContext, output?: CliOutput): Command {
   const program = new Command('csms')
     .description('Open-CSMS: an event-sourced Charging Station Management System')
     .addHelpText('after', exitCodesHelp)
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
+  if (output !== undefined) {
+    // commander's own messages (help, usage errors) go to the same place; set before the
+    // subcommands are created, which copy it.
+    program.configureOutput({ writeOut: (text) => output.out(text.replace(/\n$/, '')), writeErr: (text) => output.err(text.replace(/\n$/, '')) });
+  }
   // Subcommands inherit exitOverride and output settings only when created through the parent,
   // so each group uses program.command(...).
   registerServeCommand(program, context);
@@ -53,10 +64,14 @@ export function buildProgram(context: CliContext): Command {
   return program;
 }
 
-/** Runs the CLI; resolves with the process exit code. */
-export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
-  const context = createContext(env);
-  const program = buildProgram(context);
+/**
+ * Runs the CLI; resolves with the process exit code. `output` replaces stdout/stderr: tests run
+ * commands in their own process this way (test/support/cli.ts runCliInProcess), since spawning
+ * one costs seconds of start-up per command.
+ */
+export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = process.env, output?: CliOutput): Promise<number> {
+  const context = createContext(env, output);
+  const program = buildProgram(context, output);
   try {
     await program.parseAsync([...argv]);
   } catch (error) {

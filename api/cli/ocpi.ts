@@ -181,7 +181,7 @@ function registerOcpiOutboxCommands(ocpi: Command, context: CliContext): void {
           if (outcome === 'not-rejected') throw new CliError(`push ${id} is not rejected: only rejected pushes are retried (pending ones retry on their own)`, ExitCode.usage);
           if (outcome === 'superseded') context.out(`push ${id} not re-queued: a newer push of the same object is pending and sends its newest state`);
           else context.out(`push ${id} queued again: the server's push worker delivers it`);
-        });
+        }, 'write');
       } catch (error) {
         reportError(context, error);
       }
@@ -195,7 +195,7 @@ function registerOcpiOutboxCommands(ocpi: Command, context: CliContext): void {
     .option('--now', 'deliver in this process and show progress, instead of leaving it to the server')
     .action(async (options: { partner: string; module: (typeof syncModules)[number]; now?: boolean }) => {
       try {
-        await withServices(context, 'ocpi sync', (services) => runSync(context, services, options));
+        await withServices(context, 'ocpi sync', (services) => runSync(context, services, options), 'write');
       } catch (error) {
         reportError(context, error);
       }

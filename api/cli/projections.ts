@@ -18,10 +18,18 @@ export function statusTable(statuses: readonly ProjectionStatus[]): string[] {
     String(s.version),
     s.checkpoint ?? '-',
     s.lagEvents === null ? '?' : String(s.lagEvents),
-    s.leaseOwner ?? '-',
+    leaseCell(s),
     s.stale ? 'yes' : 'no',
   ]);
   return formatTable([header, ...rows]);
+}
+
+/** A holder that stopped renewing is shown as such, never as a live owner; an expired lease has no owner. */
+function leaseCell(status: ProjectionStatus): string {
+  const lease = status.lease;
+  if (lease === null || lease.state === 'expired') return '-';
+  if (lease.state === 'overdue') return `${lease.owner} (not renewed for ${Math.round(lease.renewedAgoMs / 1000)} s)`;
+  return lease.owner;
 }
 
 /** Loaded when a command runs, not for `--help` (see run.ts). */
@@ -66,7 +74,7 @@ export function registerProjectionsCommands(program: Command, context: CliContex
 
   projections
     .command('status')
-    .description('show each projection: version, checkpoint, lag in events, lease owner, stale')
+    .description('show each projection: version, checkpoint, lag in events, lease owner, stale (old schema version, or a lease holder that stopped renewing)')
     .action(async () => {
       try {
         await withServices(context, 'projections status', async (services) => {
@@ -114,7 +122,10 @@ export function registerProjectionsCommands(program: Command, context: CliContex
       try {
         const names = await selectProjections(name, false, 'verify');
         await withServices(context, 'projections verify', async (services) => {
-          const { verifyProjection } = await loadProjections();
+          const { migrateProjections, verifyProjection } = await loadProjections();
+          // A database where no read model was created yet (no `csms migrate`, no server) verifies
+          // its empty live schemas rather than failing on their absence.
+          await migrateProjections(depsOf(services, context));
           let differing = 0;
           for (const projectionName of names) {
             const progress = createProgress(`${projectionName} (verify)`);

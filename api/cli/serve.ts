@@ -1,20 +1,26 @@
 import { readFileSync } from 'node:fs';
-import { hostname } from 'node:os';
 import type { Command } from 'commander';
 import { describeStorage, type Config } from '../config.js';
 import { surfacePrefixes } from '../surfaces.js';
+import type { TlsProfile } from '../tls-profile.js';
 import { CliError, ExitCode, reportError, withServices, type CliContext } from './run.js';
+import { lineFaultLog } from '../../adapters/observability/background.js';
+import { reportUnexpectedError } from '../../adapters/observability/unexpected-errors.js';
+import { runShutdown, serveShutdownDeadlinesMs, serveShutdownSteps } from '../shutdown.js';
 
 /**
  * `csms serve` (what `npm start` runs): migrate, start the projection runners and the server,
  * tell the operator where everything connects, and shut down cleanly on SIGINT/SIGTERM.
  */
 
-/** Longest a graceful shutdown may take before the process gives up waiting and exits. */
-export const shutdownGraceMs = 10_000;
+/**
+ * Longest a graceful shutdown may take before the process gives up waiting and exits: the
+ * steps' deadlines (api/shutdown.ts) plus a margin, so it only fires when a step ignores its own.
+ */
+export const shutdownGraceMs = Object.values(serveShutdownDeadlinesMs).reduce((sum, ms) => sum + ms, 0) + 2_000;
 
 /** The lines that tell stations, partners and operators where to connect. */
-export function connectionLines(config: Config, port: number): string[] {
+export function connectionLines(config: Config, port: number, metricsPort: number | null = null): string[] {
   // 0.0.0.0 / :: are not addresses a client can dial; show the loopback form and say so.
   const listensEverywhere = config.host === '0.0.0.0' || config.host === '::';
   const host = listensEverywhere ? '127.0.0.1' : config.host.includes(':') ? `[${config.host}]` : config.host;
@@ -30,6 +36,7 @@ export function connectionLines(config: Config, port: number): string[] {
     `  operators (GraphQL):  ${http}${surfacePrefixes.graphql}`,
     `  operators (REST):     ${http}${surfacePrefixes.rest}`,
     `  health:               ${http}/health`,
+    metricsLine(config, http, metricsPort),
     `  database:             ${storage.database}`,
     `  event store:          ${storage.eventStore}`,
   ];
@@ -39,18 +46,37 @@ export function connectionLines(config: Config, port: number): string[] {
   return lines;
 }
 
-/** Longest wait for commands still running at shutdown (disconnects of the closed stations). */
-export const shutdownCommandDrainMs = 5_000; // within shutdownGraceMs, which ends the process regardless
-const shutdownDrainPollMs = 50;
-
-async function drainCommandBus(bus: { pending(): number }): Promise<void> {
-  const deadline = Date.now() + shutdownCommandDrainMs;
-  let quietChecks = 0;
-  // Two quiet checks in a row: a socket close event may queue a command just after one.
-  while (quietChecks < 2 && Date.now() < deadline) {
-    quietChecks = bus.pending() === 0 ? quietChecks + 1 : 0;
-    await new Promise((resolve) => setTimeout(resolve, shutdownDrainPollMs));
+/** Where Prometheus scrapes, and what it needs to be let in (api/plugins/observability-access.ts). */
+function metricsLine(config: Config, http: string, metricsPort: number | null): string {
+  const listener = config.metrics.listener;
+  if (listener !== null && metricsPort !== null) {
+    const everywhere = listener.host === '0.0.0.0' || listener.host === '::';
+    const host = everywhere ? '127.0.0.1' : listener.host.includes(':') ? `[${listener.host}]` : listener.host;
+    const access = config.metrics.token === null ? 'open to whoever reaches this address' : 'Bearer METRICS_TOKEN';
+    return `  metrics:              http://${host}:${metricsPort}/metrics (${access}; /health details too)`;
   }
+  const tokens = [config.metrics.token && 'METRICS_TOKEN', config.adminApiToken && 'ADMIN_API_TOKEN'].filter(Boolean);
+  return `  metrics:              ${http}/metrics (${tokens.length > 0 ? `Bearer ${tokens.join(' or ')}` : 'from this machine only'})`;
+}
+
+/**
+ * The last line of defence of the process (issue 9, point 4): an error that escaped every
+ * handler (a promise nobody awaited, a throw in a timer or socket callback) is logged and counted
+ * with component `process`, and the server keeps serving. Node's default would end the process,
+ * cutting every station and partner off for one fault in one of them; the counter
+ * (`csms_unexpected_errors_total{component="process"}`) makes the fault visible instead. Installed
+ * here, not in library code: only the program that owns the process decides its fate.
+ */
+function installProcessFaultHandlers(log: (line: string) => void): () => void {
+  const faultLog = lineFaultLog(log);
+  const onRejection = (reason: unknown) => reportUnexpectedError(faultLog, 'process', reason, { kind: 'unhandledRejection' });
+  const onException = (error: unknown) => reportUnexpectedError(faultLog, 'process', error, { kind: 'uncaughtException' });
+  process.on('unhandledRejection', onRejection);
+  process.on('uncaughtException', onException);
+  return () => {
+    process.removeListener('unhandledRejection', onRejection);
+    process.removeListener('uncaughtException', onException);
+  };
 }
 
 export function registerServeCommand(program: Command, context: CliContext): void {
@@ -58,6 +84,7 @@ export function registerServeCommand(program: Command, context: CliContext): voi
     .command('serve')
     .description('migrate, start the projection runners and the HTTP/WebSocket server (npm start)')
     .action(async () => {
+      const removeFaultHandlers = installProcessFaultHandlers(context.err);
       try {
         await withServices(context, 'serve', async (services) => {
           const https = readTlsFiles(services.config);
@@ -66,7 +93,11 @@ export function registerServeCommand(program: Command, context: CliContext): voi
           const { startCdrIssuer } = await import('../../commands/process/index.js');
           const deps = { eventStore: services.eventStore, db: services.db, log: context.err };
           await migrateProjections(deps);
-          const owner = `${hostname()}:${process.pid}`;
+          // Before anything takes a lease or a station: settle what this node's previous process held (api/settle-node.ts).
+          const { claimNode, nodeInstance, settleStations } = await import('../settle-node.js');
+          const node = nodeInstance(services.config.nodeId);
+          const nodeClaim = await claimNode({ db: services.db, log: context.err }, node);
+          const owner = node.instanceId;
           const runners = startProjectionRunners(deps, { owner });
           // Prices every finished session into a CDR and a ledger entry (one node holds its lease).
           const { locationsCdrSiteLookup } = await import('../../ocpi/locations/cdr-site.js');
@@ -81,11 +112,14 @@ export function registerServeCommand(program: Command, context: CliContext): voi
           );
           const stopBackground = async () => {
             await Promise.all([runners.stop(), cdrIssuer.stop(), ocpiPush.stop()]);
+            await nodeClaim.stop();
           };
           const config = services.config;
           let server: Awaited<ReturnType<typeof buildServer>>;
           try {
+            await settleStations({ db: services.db, eventStore: services.eventStore, bus: services.bus, clock: services.clock, log: context.err }, node);
             server = await buildServer({
+              nodeId: node.nodeId,
               db: services.db,
               eventStore: services.eventStore,
               logLevel: config.logLevel,
@@ -95,16 +129,28 @@ export function registerServeCommand(program: Command, context: CliContext): voi
               ocpp: config.ocpp,
               https,
               adminApiToken: config.adminApiToken,
+              observability: { metricsToken: config.metrics.token, separateListener: config.metrics.listener !== null },
               ocpi: config.ocpi,
             });
             await server.listen({ host: config.host, port: config.port });
+            // The metrics listener starts after the main one and is closed with it (buildServer's onClose).
+            if (server.metricsListener && config.metrics.listener) {
+              try {
+                await server.metricsListener.listen({ host: config.metrics.listener.host, port: config.metrics.listener.port });
+              } catch (error) {
+                await server.close();
+                throw error;
+              }
+            }
           } catch (error) {
             await stopBackground();
             throw error;
           }
           const address = server.server.address();
           const port = typeof address === 'object' && address !== null ? address.port : services.config.port;
-          for (const line of connectionLines(services.config, port)) context.out(line);
+          const metricsAddress = server.metricsListener?.server.address();
+          const metricsPort = typeof metricsAddress === 'object' && metricsAddress !== null ? metricsAddress.port : null;
+          for (const line of connectionLines(services.config, port, metricsPort)) context.out(line);
 
           const signal = await waitForShutdownSignal();
           context.err(`${signal} received: shutting down`);
@@ -115,24 +161,29 @@ export function registerServeCommand(program: Command, context: CliContext): voi
             process.exit(ExitCode.failed);
           }, shutdownGraceMs);
           forceExit.unref();
-          try {
-            await server.close(); // stop accepting, finish in-flight requests
-            // Closing stations records their disconnects through the bus after close() resolves;
-            // let those land before the event store closes, or they are lost as errors.
-            await drainCommandBus(services.bus);
-          } finally {
-            await stopBackground(); // finish the current batches; their checkpoints commit with them
-          }
-          // withServices closes the event store and the database and releases the embedded lock.
+          // One explicit sequence (api/shutdown.ts): stop intake, drain, stop workers, close the store, close the database.
+          await runShutdown(
+            serveShutdownSteps({
+              server,
+              bus: services.bus,
+              stopWorkers: stopBackground,
+              closeEventStore: () => services.closeEventStore(),
+              closeDatabase: () => services.close(),
+            }),
+            context.err,
+          );
+          // withServices calls services.close() again: a no-op now.
         });
       } catch (error) {
         reportError(context, error);
+      } finally {
+        removeFaultHandlers();
       }
     });
 }
 
 /** The PEM files named by TLS_*_FILE, read at start so a wrong path fails now, naming the variable. */
-function readTlsFiles(config: Config): { key: Buffer; cert: Buffer; ca?: Buffer } | null {
+function readTlsFiles(config: Config): { key: Buffer; cert: Buffer; ca?: Buffer; profile: TlsProfile; ciphers: string | null } | null {
   if (config.tls === null) return null;
   const read = (variable: string, file: string) => {
     try {
@@ -143,7 +194,8 @@ function readTlsFiles(config: Config): { key: Buffer; cert: Buffer; ca?: Buffer 
   };
   const key = read('TLS_KEY_FILE', config.tls.keyFile);
   const cert = read('TLS_CERT_FILE', config.tls.certFile);
-  return config.tls.caFile === null ? { key, cert } : { key, cert, ca: read('TLS_CA_FILE', config.tls.caFile) };
+  const protocol = { profile: config.tls.profile, ciphers: config.tls.ciphers };
+  return config.tls.caFile === null ? { key, cert, ...protocol } : { key, cert, ...protocol, ca: read('TLS_CA_FILE', config.tls.caFile) };
 }
 
 function waitForShutdownSignal(): Promise<NodeJS.Signals> {

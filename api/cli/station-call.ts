@@ -4,7 +4,7 @@ import type { Config } from '../config.js';
 import type { Services } from '../composition.js';
 import { EmbeddedDatabaseInUseError } from '../embedded-lock.js';
 import { surfacePrefixes } from '../surfaces.js';
-import { CliError, ExitCode, readConfig, reportError, type CliContext } from './run.js';
+import { CliError, embeddedWriteNotice, ExitCode, readConfig, reportError, type CliAccess, type CliContext } from './run.js';
 
 /**
  * `csms station call ID ACTION --payload JSON`: any CSMS→station message, answered inline. The
@@ -29,7 +29,7 @@ export interface ServerClient {
 
 /** The server's base URL: --server, else CSMS_SERVER_URL, else HOST and PORT of the configuration. */
 export function serverUrl(config: Config, env: NodeJS.ProcessEnv, option: string | undefined): string {
-  const given = option ?? (env.CSMS_SERVER_URL?.trim() || undefined);
+  const given = namedServer(env, option);
   if (given !== undefined) {
     try {
       const url = new URL(given);
@@ -60,7 +60,8 @@ export function serverClient(config: Config, url: string): ServerClient {
         });
       } catch (error) {
         const cause = (error as { cause?: { message?: string } }).cause?.message ?? (error as Error).message;
-        throw new CliError(`cannot reach the server at ${url} (${cause}); is it running? (--server or CSMS_SERVER_URL)`, ExitCode.failed);
+        // Nothing was done anywhere: the command never falls back to a database of its own.
+        throw new CliError(`cannot reach the server at ${url} (${cause}): nothing was done; is it running? (--server or CSMS_SERVER_URL)`, ExitCode.failed);
       }
       const text = await response.text();
       let parsed: unknown = text;
@@ -95,10 +96,19 @@ export function cliActor(): string {
   }
 }
 
+/** The server the operator named: --server, else a non-empty CSMS_SERVER_URL; undefined when neither. */
+export function namedServer(env: NodeJS.ProcessEnv, option: string | undefined): string | undefined {
+  return option ?? (env.CSMS_SERVER_URL?.trim() || undefined);
+}
+
 /**
- * Runs `direct` on the database; when the server holds the embedded database (its lock), runs
- * `viaServer` against the server's operator API instead, so operators need not stop the server
- * to register a station. With PostgreSQL there is no lock: the CLI writes directly.
+ * Where an operator command runs (README "Operating it"):
+ *  - a server was named (--server or CSMS_SERVER_URL): always through it, `viaServer`. If it cannot
+ *    be reached the command fails (exit 3); it never falls back to a database of its own, which
+ *    the server may not use (the bug behind this rule: "registered" into ./data, unseen).
+ *  - otherwise `direct` on the configured database; when the server holds the embedded database
+ *    (its lock), through the server at HOST:PORT instead, so operators need not stop it. A change
+ *    written directly into an embedded folder is announced on stderr with the folder's path.
  */
 export async function withDatabaseOrServer<T>(
   context: CliContext,
@@ -106,12 +116,16 @@ export async function withDatabaseOrServer<T>(
   serverOption: string | undefined,
   direct: (services: Services) => Promise<T>,
   viaServer: (client: ServerClient) => Promise<T>,
+  access: CliAccess = 'write',
 ): Promise<T> {
   const config = readConfig(context);
+  if (namedServer(context.env, serverOption) !== undefined) {
+    return viaServer(serverClient(config, serverUrl(config, context.env, serverOption)));
+  }
   const { openServices } = await import('../composition.js');
   let services: Services;
   try {
-    services = await openServices(config, { command });
+    services = await openServices(config, { command, log: context.err });
   } catch (error) {
     if (error instanceof EmbeddedDatabaseInUseError) {
       const url = serverUrl(config, context.env, serverOption);
@@ -120,15 +134,19 @@ export async function withDatabaseOrServer<T>(
     }
     throw new CliError(`cannot open the database: ${(error as Error).message}`, ExitCode.failed);
   }
+  let result: T;
   try {
-    return await direct(services);
+    result = await direct(services);
   } finally {
     await services.close();
   }
+  if (access === 'write' && config.database.kind === 'pglite') context.err(embeddedWriteNotice(config.database.dataDir, 'no-server-named'));
+  return result;
 }
 
-export const serverOption = () =>
-  new Option('--server <url>', 'URL of the running server (default: CSMS_SERVER_URL, else HOST and PORT)');
+export const serverOption = (
+  description = 'send this to the running server at URL, never to a database of its own (default: CSMS_SERVER_URL; neither: open the database, or the server at HOST:PORT when it holds the embedded one)',
+) => new Option('--server <url>', description);
 
 function parsePayload(text: string): Record<string, unknown> {
   if (text.length > stationCallPayloadCharsMax) throw new CliError(`--payload is longer than ${stationCallPayloadCharsMax} characters`, ExitCode.usage);
@@ -153,7 +171,7 @@ export function registerStationCallCommand(program: Command, context: CliContext
     .argument('<action>', 'OCPP action, e.g. GetConfiguration (1.6), GetVariables (2.0.1), Reset')
     .requiredOption('--payload <json>', 'the request payload, a JSON object')
     .option('--timeout <seconds>', `how long to wait for the station (1 to ${stationCallTimeoutSecondsMax})`, String(stationCallTimeoutSecondsDefault))
-    .addOption(serverOption())
+    .addOption(serverOption('URL of the running server (default: CSMS_SERVER_URL, else HOST and PORT)'))
     .addHelpText(
       'after',
       `

@@ -2,15 +2,20 @@ import type { FastifyPluginAsync } from 'fastify';
 import { Counter, Gauge, Registry } from 'prom-client';
 import type { Clock } from '../../adapters/clock/clock.js';
 import type { SqlExecutor } from '../../adapters/sql/port.js';
+import { observabilityRegistry } from '../../adapters/observability/unexpected-errors.js';
 import { pushMetricsRegistry } from '../../ocpi/push/metrics.js';
 import { pendingGauges } from '../../ocpi/push/report.js';
 import { ocpiAuthDenials } from '../../ocpi/transport/route.js';
+import type { StationAuthenticator } from '../station-auth.js';
+import { loopbackOnlyAccess, observabilityAccessCheck, type ObservabilityAccess } from './observability-access.js';
 
 /**
  * GET /metrics in the Prometheus text format: the OCPI push outbox (pending per partner and
  * module and the oldest one's age, read from the outbox table at scrape time; delivered, retried
- * and rejected counts and attempt durations kept by this process's worker) and OCPI auth
- * denials. Unprotected like /health: counts and partner ids only, no tokens or payloads.
+ * and rejected counts and attempt durations kept by this process's worker), OCPI auth denials,
+ * station authentication (denials by reason, throttled handshakes, scrypt runs) and unexpected
+ * errors (adapters/observability). Counts and partner ids only, no tokens or payloads — still not
+ * for everyone: access as in observability-access.ts (token, loopback, or the metrics listener).
  */
 
 /** A scrape that hangs on the database is worse than one missing the outbox gauges. */
@@ -19,6 +24,10 @@ export const metricsDatabaseTimeoutMs = 2_000;
 export interface MetricsOptions {
   readonly db: SqlExecutor;
   readonly clock: Clock;
+  /** Who may scrape; default: loopback only. */
+  readonly access?: ObservabilityAccess;
+  /** The OCPP surface's station authenticator, once registered (asked at scrape time). */
+  readonly stationAuthentication?: () => Pick<StationAuthenticator, 'denials' | 'passwordVerifications'> | undefined;
 }
 
 async function withTimeout<T>(work: Promise<T>, ms: number): Promise<T> {
@@ -72,8 +81,33 @@ export const metricsPlugin: FastifyPluginAsync<MetricsOptions> = async (app, opt
       for (const [reason, count] of Object.entries(ocpiAuthDenials)) this.inc({ reason }, count);
     },
   });
-  const registry = Registry.merge([scraped, pushMetricsRegistry]);
-  app.get('/metrics', async (_request, reply) => {
+  new Counter({
+    name: 'csms_station_auth_denials_total',
+    help: 'OCPP station handshakes refused by authentication (this process), by reason; throttled: too many wrong passwords (429)',
+    labelNames: ['reason'],
+    registers: [scraped],
+    collect() {
+      this.reset();
+      for (const [reason, count] of Object.entries(options.stationAuthentication?.()?.denials() ?? {})) this.inc({ reason }, count);
+    },
+  });
+  new Counter({
+    name: 'csms_station_password_verifications_total',
+    help: 'Station passwords checked with scrypt (this process); repeats of a verified password are not counted',
+    registers: [scraped],
+    collect() {
+      this.reset();
+      this.inc(options.stationAuthentication?.()?.passwordVerifications() ?? 0);
+    },
+  });
+  const registry = Registry.merge([scraped, pushMetricsRegistry, observabilityRegistry]);
+  const accessOf = observabilityAccessCheck(options.access ?? loopbackOnlyAccess);
+  app.get('/metrics', async (request, reply) => {
+    const access = accessOf(request);
+    if (!access.granted) {
+      request.log.warn({ remoteAddress: request.socket.remoteAddress, status: access.status }, 'metrics scrape denied');
+      return reply.code(access.status).send({ error: access.status === 401 ? 'Unauthorized' : 'Forbidden', message: access.message });
+    }
     await readOutbox();
     const text = await registry.metrics();
     return reply.header('content-type', registry.contentType).send(text);

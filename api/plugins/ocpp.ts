@@ -35,6 +35,8 @@ export interface OcppWiringOptions {
   readonly path: string;
   /** OCPI real-time authorization with eMSPs (ocpi/tokens/realtime.ts); absent: tokens are decided locally. */
   readonly realtimeAuthorizer?: RealtimeAuthorizer;
+  /** NODE_ID, recorded with each station connection. */
+  readonly nodeId?: string;
 }
 
 /** Each unknown-station policy as the answer to BootNotification (the handshake part is in station-auth.ts). */
@@ -66,6 +68,7 @@ export async function registerOcpp(app: FastifyInstance, options: OcppWiringOpti
     heartbeatIntervalSeconds: options.settings.heartbeatIntervalSeconds,
     unknownTokenPolicy: options.settings.unknownTokens,
     ...(options.realtimeAuthorizer ? { realtimeAuthorizer: options.realtimeAuthorizer } : {}),
+    ...(options.nodeId === undefined ? {} : { nodeId: options.nodeId }),
     onUnrecorded: (message) => app.log.info(message, 'ocpp message answered but not recorded'),
   });
   await app.register(ocppGatewayPlugin, {

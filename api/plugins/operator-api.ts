@@ -11,13 +11,13 @@ import { OcpiError } from '../../ocpi/transport/status.js';
 import type { OcpiModuleContext } from '../../ocpi/plugin.js';
 import { partnerIdPattern } from '../../ocpi/credentials/service.js';
 import { inviteOcpiPartner, registerOcpiPartner } from '../ocpi-commands.js';
-import { blockToken, issueToken, listStations, registerStation, type OperatorDeps } from '../operator-commands.js';
+import { blockToken, issueToken, listStations, registerStation, type OperatorDeps, type StationSecurityConfig } from '../operator-commands.js';
 import { locationsApiPlugin } from './locations-api.js';
 
 /**
  * The operator REST endpoints the CLI needs from a running server (under /api):
  *   GET  /stations                 the stations read model
- *   POST /stations                 register a station (or change its security)     {stationId, password?, securityProfile?}
+ *   POST /stations                 register a station (or change its security)     {stationId, password?, securityProfile?, force?}
  *   POST /tokens                   issue a token                                   {uid, type?, expires?, contractId?, issuer?, whitelist?}
  *   POST /tokens/:uid/block        block a token                                   {reason?}
  *   POST /stations/:id/calls       send any CSMS→station message, answer inline    {action, payload, timeoutMs?}
@@ -37,6 +37,8 @@ export interface OperatorApiOptions {
   readonly clock: Clock;
   readonly tenantId: string;
   readonly adminApiToken: string | null;
+  /** What this server can authenticate: a registration whose profile could never connect is refused. */
+  readonly stationSecurity: StationSecurityConfig;
   /** The OCPI surface's credentials context (its partner directory and sealer), once mounted. */
   readonly ocpi?: () => OcpiModuleContext | undefined;
 }
@@ -52,6 +54,7 @@ const registerBody = z.object({
   stationId: stationIdSchema,
   password: z.string().max(200).optional(),
   securityProfile: z.number().int().min(0).max(3).optional(),
+  force: z.boolean().optional(),
 });
 const tokenBody = z.object({
   uid: z.string().min(1).max(36),
@@ -116,7 +119,7 @@ export const operatorApiPlugin: FastifyPluginAsync<OperatorApiOptions> = async (
 
   app.post('/stations', async (request, reply) => {
     const body = registerBody.parse(request.body);
-    const outcome = await registerStation(deps, body);
+    const outcome = await registerStation(deps, body, options.stationSecurity);
     // This process authenticates the station: let it see the new credentials at once.
     app.stationAuthentication?.forget(body.stationId);
     return reply.code(outcome.outcome === 'registered' ? 201 : 200).send(outcome);

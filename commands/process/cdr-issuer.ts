@@ -7,6 +7,8 @@ import type { BillingConfig, CdrSiteLookup } from './billing-config.js';
 import { billTransaction, completeCredit, type BillingDeps } from './billing-steps.js';
 import { memoryCheckpoint, postgresCheckpoint, type CheckpointStore } from './checkpoint.js';
 import { sleepUnlessAborted } from '../../adapters/clock/sleep.js';
+import { lineFaultLog, reportLoopFailure, RetryBackoff } from '../../adapters/observability/background.js';
+import { reportUnexpectedError } from '../../adapters/observability/unexpected-errors.js';
 
 /**
  * The CDR process manager: a catch-up subscriber to $all with its own checkpoint. On
@@ -25,8 +27,11 @@ export const cdrIssuerLeaseName = 'process:cdr_issuer';
 /** Events read per page. Each handled one costs a few stream reads and commands, so pages are small. */
 export const cdrIssuerBatchSize = 200;
 export const cdrIssuerIdlePollMs = 200;
+/** After a failed pass (database away, a bug): retry from the checkpoint after this, doubling up to the max. */
 export const cdrIssuerRetryDelayMinMs = 200;
 export const cdrIssuerRetryDelayMaxMs = 30_000;
+/** The label of the issuer's unexpected errors. */
+export const cdrIssuerComponent = 'cdr-issuer';
 
 const handledTypes = new Set(['TransactionEnded', 'CdrCredited']);
 
@@ -94,11 +99,15 @@ export function startCdrIssuer(deps: CdrIssuerDeps & { readonly db: SqlDatabase 
   };
   waitForCatchUp();
   const loop = (async () => {
-    await migrateLeases(deps.db);
-    const checkpoint = await postgresCheckpoint(deps.db, cdrIssuerName);
-    let retryMs = cdrIssuerRetryDelayMinMs;
+    const backoff = new RetryBackoff(cdrIssuerRetryDelayMinMs, cdrIssuerRetryDelayMaxMs);
+    let checkpoint: CheckpointStore | null = null;
     while (!stopping.signal.aborted) {
       try {
+        // Set up inside the loop: a database that is away at start delays billing, never stops it.
+        if (checkpoint === null) {
+          await migrateLeases(deps.db);
+          checkpoint = await postgresCheckpoint(deps.db, cdrIssuerName);
+        }
         if (!holding) {
           holding = await tryAcquireLease(deps.db, cdrIssuerLeaseName, options.owner);
           if (!holding) {
@@ -112,7 +121,7 @@ export function startCdrIssuer(deps: CdrIssuerDeps & { readonly db: SqlDatabase 
           continue;
         }
         const seen = await catchUpCdrIssuer(deps, checkpoint);
-        retryMs = cdrIssuerRetryDelayMinMs;
+        backoff.reset();
         if (seen === 0) {
           markCaughtUp();
           waitForCatchUp();
@@ -123,14 +132,15 @@ export function startCdrIssuer(deps: CdrIssuerDeps & { readonly db: SqlDatabase 
         // per OCPP message ~1,500 µs, ten times a bare append).
         await sleep(cdrIssuerIdlePollMs, stopping.signal);
       } catch (error) {
-        log(`cdr issuer: failed, retrying in ${retryMs} ms: ${String(error)}`);
-        holding = false;
-        await sleep(retryMs, stopping.signal);
-        retryMs = Math.min(retryMs * 2, cdrIssuerRetryDelayMaxMs);
+        if (stopping.signal.aborted) break; // a query cut short by shutdown is not a fault
+        const delayMs = backoff.next();
+        reportLoopFailure(log, cdrIssuerComponent, error, delayMs);
+        holding = false; // re-take the lease (it may have expired meanwhile) and resume from the checkpoint
+        await sleep(delayMs, stopping.signal);
       }
     }
     if (holding) await releaseLease(deps.db, cdrIssuerLeaseName, options.owner).catch(() => {});
-  })().catch((error: unknown) => log(`cdr issuer stopped: ${String(error)}`));
+  })().catch((error: unknown) => reportUnexpectedError(lineFaultLog(log), cdrIssuerComponent, error, { stopped: true }));
   return {
     async stop() {
       stopping.abort();

@@ -1,5 +1,6 @@
 import type { OcppVersion } from '../shared/values.js';
 import type { Availability, BootStatus, ConnectorStatus, SecurityProfile } from './events.js';
+import type { RecordMessageRefusal } from './refusals.js';
 import { stationReportCommandTypes, type StationReportCommand } from './report-commands.js';
 
 export * from './report-commands.js';
@@ -47,11 +48,24 @@ export interface ConnectStation {
   readonly connectionId: string;
   readonly ocppVersion: OcppVersion;
   readonly connectedAt: string;
+  /**
+   * The CSMS node (NODE_ID) holding the WebSocket. Recorded so that node, restarting after a crash,
+   * can settle the connections it held and no other node's (api/settle-node.ts).
+   */
+  readonly nodeId?: string | null;
 }
+
+/**
+ * Why a connection ended when the station did not say so itself: the node that held the socket
+ * was killed and, on restart, records that the connection is gone (api/settle-node.ts).
+ * The gateway's own reasons are ocpp/types.ts DisconnectReason.
+ */
+export const nodeRestartedReason = 'nodeRestarted';
 
 export interface DisconnectStation {
   readonly type: 'DisconnectStation';
   readonly connectionId: string;
+  /** The gateway's DisconnectReason, or `nodeRestarted`. */
   readonly reason?: string | null;
   readonly disconnectedAt: string;
 }
@@ -108,6 +122,7 @@ export type StationCommand =
   | RecordStatus
   | ChangeAvailability
   | RecordConfiguration
+  | RecordMessageRefusal
   | StationReportCommand;
 
 export const stationCommandTypes = [
@@ -120,6 +135,7 @@ export const stationCommandTypes = [
   'RecordStatus',
   'ChangeAvailability',
   'RecordConfiguration',
+  'RecordMessageRefusal',
   ...stationReportCommandTypes,
 ] as const satisfies readonly StationCommand['type'][];
 

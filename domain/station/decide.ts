@@ -8,6 +8,7 @@ import {
   ConnectorDeclared,
   ConnectorStatusChanged,
   connectorStatuses,
+  nodeIdCharsMax,
   occupiedStatuses,
   StationBooted,
   StationConfigurationChanged,
@@ -21,6 +22,7 @@ import {
   type StationEvent,
 } from './events.js';
 import { decideReport } from './decide-reports.js';
+import { decideMessageRefusal } from './refusals.js';
 import { connectorKey, evolveStation, type StationState, type StatusReport } from './state.js';
 
 /** One RecordConfiguration fits one append (appendEventsMax is 1,000); gateways split larger reports. */
@@ -65,7 +67,8 @@ export function decideStation(command: StationCommand, state: StationState): Sta
       const connectedAt = normalizeTimestamp(command.connectedAt, 'connectedAt', command.type);
       if (state.connection?.connectionId === command.connectionId) return [];
       const connectionId = checkText(command.connectionId, 'connectionId', 100, command.type);
-      return [eventFrom(StationConnected, { connectionId, ocppVersion: command.ocppVersion, connectedAt })];
+      const node = command.nodeId == null ? {} : { nodeId: checkText(command.nodeId, 'nodeId', nodeIdCharsMax, command.type) };
+      return [eventFrom(StationConnected, { connectionId, ocppVersion: command.ocppVersion, connectedAt, ...node })];
     }
     case 'DisconnectStation': {
       const disconnectedAt = normalizeTimestamp(command.disconnectedAt, 'disconnectedAt', command.type);
@@ -89,6 +92,8 @@ export function decideStation(command: StationCommand, state: StationState): Sta
       return decideAvailability(command, state);
     case 'RecordConfiguration':
       return decideConfiguration(command, state);
+    case 'RecordMessageRefusal':
+      return decideMessageRefusal(command, state.refusalWindow);
     case 'ReportFirmwareStatus':
     case 'ReportLogUploadStatus':
     case 'ReportSecurityEvent':

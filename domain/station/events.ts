@@ -1,9 +1,11 @@
 import { z } from 'zod';
 import { defineEvent, type EventOf } from '../shared/event-definition.js';
 import { isoTimestamp, ocppVersions } from '../shared/values.js';
+import { StationMessageRefused } from './refusals.js';
 import { stationReportEventDefinitions } from './report-events.js';
 
 export * from './report-events.js';
+export * from './refusals.js';
 
 /**
  * Events of the `station` aggregate (stream `station-<tenant>-<stationId>`). The station id is the
@@ -12,6 +14,9 @@ export * from './report-events.js';
  */
 
 export const stationAggregateType = 'station';
+
+/** Longest node id (NODE_ID, default the host name: at most 64 characters on Linux, 253 as a DNS name). */
+export const nodeIdCharsMax = 100;
 
 /** OCPP security profiles; 0 means no authentication (development only). */
 export const securityProfileSchema = z.union([z.literal(0), z.literal(1), z.literal(2), z.literal(3)]);
@@ -110,6 +115,12 @@ export const StationConnected = defineEvent({
     connectionId: z.string().min(1).max(100),
     ocppVersion: z.enum(ocppVersions),
     connectedAt: isoTimestamp,
+    /**
+     * The CSMS node holding the socket (NODE_ID). Optional rather than a v2 with an upcaster: events
+     * stored before nodes were recorded stay valid as they are, and "unknown node" is all an
+     * upcaster could say about them anyway.
+     */
+    nodeId: z.string().min(1).max(nodeIdCharsMax).optional(),
   }),
 });
 
@@ -196,6 +207,7 @@ export const stationEventDefinitions = [
   AvailabilityChanged,
   StationConfigurationChanged,
   ...stationReportEventDefinitions,
+  StationMessageRefused,
 ] as const;
 
 export type StationEvent = EventOf<(typeof stationEventDefinitions)[number]>;

@@ -1,6 +1,7 @@
 import { assertNever } from '../shared/assert.js';
 import type { OcppVersion } from '../shared/values.js';
 import type { Availability, BootStatus, SecurityProfile, StationEvent, StationEventData } from './events.js';
+import { evolveRefusalWindow, type RefusalWindow } from './refusals.js';
 
 export type StatusReport = Omit<StationEventData<'StationStatusChanged'>, 'statusAt'> & { readonly statusAt: string };
 
@@ -26,6 +27,8 @@ export interface StationState {
   /** Keyed by `connectorKey` of the scope (0/0 station, n/0 EVSE). Absent: Operative. */
   readonly availability: Readonly<Record<string, AvailabilityState>>;
   readonly configuration: Readonly<Record<string, { readonly value: string | null; readonly readonly: boolean | null }>>;
+  /** Refused messages recorded lately, for their rate limit (refusals.ts). */
+  readonly refusalWindow: RefusalWindow | null;
 }
 
 export const initialStationState = (): StationState => ({
@@ -36,6 +39,7 @@ export const initialStationState = (): StationState => ({
   connectors: {},
   availability: {},
   configuration: {},
+  refusalWindow: null,
 });
 
 export const connectorKey = (evseId: number, connectorId: number): string => `${evseId}/${connectorId}`;
@@ -88,6 +92,8 @@ export function evolveStation(state: StationState, event: StationEvent): Station
         ...state,
         configuration: { ...state.configuration, [event.data.key]: { value: event.data.value, readonly: event.data.readonly } },
       };
+    case 'StationMessageRefused':
+      return { ...state, refusalWindow: evolveRefusalWindow(state.refusalWindow, event) };
     case 'FirmwareStatusReported':
     case 'LogUploadStatusReported':
     case 'SecurityEventReported':

@@ -3,11 +3,13 @@ import { given } from '../../test/support/given-when-then.js';
 import { eventFrom } from '../shared/event-definition.js';
 import { IllegalStateError, InvalidCommandError } from '../shared/errors.js';
 import type { RecordBoot, RecordStatus } from './commands.js';
-import { configurationKey } from './commands.js';
+import { upcast } from '../events.js';
+import { configurationKey, nodeRestartedReason } from './commands.js';
 import {
   AvailabilityChanged,
   ConnectorDeclared,
   ConnectorStatusChanged,
+  nodeIdCharsMax,
   StationBooted,
   StationConfigurationChanged,
   StationConnected,
@@ -124,6 +126,21 @@ describe('station: connection', () => {
     given(stationDecider, [connected])
       .when({ type: 'ConnectStation', connectionId: 'c2', ocppVersion: '2.0.1', connectedAt: at })
       .then([eventFrom(StationConnected, { connectionId: 'c2', ocppVersion: '2.0.1', connectedAt: at })]);
+  });
+  it('records the node holding the connection; an event stored before nodes were recorded still reads', () => {
+    given(stationDecider, [])
+      .when({ type: 'ConnectStation', connectionId: 'c1', ocppVersion: '1.6', connectedAt: at, nodeId: 'node-a' })
+      .then([eventFrom(StationConnected, { connectionId: 'c1', ocppVersion: '1.6', connectedAt: at, nodeId: 'node-a' })]);
+    given(stationDecider, [])
+      .when({ type: 'ConnectStation', connectionId: 'c1', ocppVersion: '1.6', connectedAt: at, nodeId: 'n'.repeat(nodeIdCharsMax + 1) })
+      .thenThrows(InvalidCommandError, /nodeId/);
+    expect(upcast('StationConnected', 1, { connectionId: 'c1', ocppVersion: '1.6', connectedAt: at })).toEqual(connected);
+  });
+  it('records a node restart as the end of the connection it held, once', () => {
+    const settled = { type: 'DisconnectStation', connectionId: 'c1', reason: nodeRestartedReason, disconnectedAt: at } as const;
+    const disconnected = eventFrom(StationDisconnected, { connectionId: 'c1', reason: 'nodeRestarted', disconnectedAt: at });
+    given(stationDecider, [connected]).when(settled).then([disconnected]);
+    given(stationDecider, [connected, disconnected]).when(settled).then([]);
   });
   it('records a disconnection of the current connection', () => {
     given(stationDecider, [connected])

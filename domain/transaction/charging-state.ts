@@ -1,5 +1,6 @@
 import { eventFrom } from '../shared/event-definition.js';
 import { IllegalStateError, InvalidCommandError } from '../shared/errors.js';
+import { TransactionNotStartedError } from './errors.js';
 import { normalizeTimestamp, timeMs } from '../shared/values.js';
 import type { RecordChargingState } from './commands.js';
 import { ChargingStateChanged, chargingStates, type TransactionEvent } from './events.js';
@@ -18,7 +19,7 @@ export const chargingStateChangesPerTransactionMax = 10_000;
  * flushed in reverse produce that, and seqNo on the events lets a consumer see it.
  */
 export function decideChargingState(command: RecordChargingState, state: TransactionState): TransactionEvent[] {
-  if (state.status === 'none') throw new IllegalStateError('transaction has not started', command.type);
+  if (state.status === 'none') throw new TransactionNotStartedError('transaction has not started', command.type);
   checkSameStation(command.stationId, state.data.stationId, command.type);
   if (!chargingStates.includes(command.state)) throw new InvalidCommandError(`unknown charging state ${String(command.state)}`, command.type);
   const changedAt = normalizeTimestamp(command.changedAt, 'changedAt', command.type);

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { assertNever } from '../shared/assert.js';
 import { eventFrom } from '../shared/event-definition.js';
 import { IllegalStateError, InvalidCommandError } from '../shared/errors.js';
+import { TransactionNotStartedError } from './errors.js';
 import { checkNonNegativeInteger, checkText, idTokenSchema, normalizeTimestamp, sameJson, timeMs, whToString, type IdToken } from '../shared/values.js';
 import { decideChargingPreferences } from './charging-preferences.js';
 import { decideChargingState } from './charging-state.js';
@@ -56,7 +57,7 @@ export function decideTransaction(command: TransactionCommand, state: Transactio
       throw new IllegalStateError('transaction already started with other facts', command.type);
     }
     case 'RecordMeterReading': {
-      if (state.status === 'none') throw new IllegalStateError('transaction has not started', command.type);
+      if (state.status === 'none') throw new TransactionNotStartedError('transaction has not started', command.type);
       checkSameStation(command.stationId, state.data.stationId, command.type);
       const reading = recordedReading(command, state, command.type);
       return reading === null ? [] : [eventFrom(MeterReadingRecorded, reading)];
@@ -167,7 +168,7 @@ function lastRegisterUpTo(started: Started, atMs: number): Decimal | null {
  * was lost); with other facts it is refused, since billing already used the first.
  */
 function decideEnd(command: EndTransaction, state: TransactionState): TransactionEvent[] {
-  if (state.status === 'none') throw new IllegalStateError('transaction has not started', command.type);
+  if (state.status === 'none') throw new TransactionNotStartedError('transaction has not started', command.type);
   checkSameStation(command.stationId, state.data.stationId, command.type);
   const endedAt = normalizeTimestamp(command.endedAt, 'endedAt', command.type);
   if (!stopReasons.includes(command.reason)) throw new InvalidCommandError(`unknown stop reason ${String(command.reason)}`, command.type);

@@ -16,3 +16,4 @@ export * from './events.js';
 export { decideTransaction, meterReadingsPerTransactionMax } from './decide.js';
 export { chargingStateChangesPerTransactionMax } from './charging-state.js';
 export * from './state.js';
+export { ForeignTransactionError, TransactionNotStartedError } from './errors.js';

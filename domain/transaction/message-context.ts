@@ -1,4 +1,5 @@
-import { IllegalStateError, InvalidCommandError } from '../shared/errors.js';
+import { InvalidCommandError } from '../shared/errors.js';
+import { ForeignTransactionError } from './errors.js';
 import { messageContextSchema, type MessageContext } from './events.js';
 
 /**
@@ -23,6 +24,6 @@ export function contextOf(input: MessageContext, commandType: string): MessageCo
  */
 export function checkSameStation(commandStationId: string | null | undefined, transactionStationId: string, commandType: string): void {
   if (commandStationId != null && commandStationId !== transactionStationId) {
-    throw new IllegalStateError('transaction belongs to another station', commandType);
+    throw new ForeignTransactionError('transaction belongs to another station', commandType);
   }
 }

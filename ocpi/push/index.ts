@@ -1,5 +1,7 @@
 import type { Clock } from '../../adapters/clock/clock.js';
 import { sleepUnlessAborted } from '../../adapters/clock/sleep.js';
+import { lineFaultLog, reportLoopFailure, RetryBackoff } from '../../adapters/observability/background.js';
+import { reportUnexpectedError } from '../../adapters/observability/unexpected-errors.js';
 import type { EventStore } from '../../adapters/event-store/port.js';
 import type { SqlDatabase } from '../../adapters/sql/port.js';
 import { checkLease, leaseRetryIntervalMs, migrateLeases, releaseLease, tryAcquireLease } from '../../projections/lease.js';
@@ -21,8 +23,11 @@ import { startPushWorker, type PushWorkerDeps, type PushWorkerOptions } from './
 export const pushProducerIdlePollMs = 200;
 /** While a read model is behind an event, the producer asks again this often. */
 export const pushProducerProjectionWaitMs = 50;
+/** After a failed pass (database away, a bug): retry from the checkpoint after this, doubling up to the max. */
 export const pushProducerRetryDelayMinMs = 200;
 export const pushProducerRetryDelayMaxMs = 30_000;
+/** The label of the producer's unexpected errors. */
+export const pushProducerComponent = 'ocpi-push-producer';
 
 export interface OcpiPushDeps {
   readonly eventStore: EventStore;
@@ -71,18 +76,20 @@ export function startOcpiPush(deps: OcpiPushDeps, options: OcpiPushOptions): { s
     sources: deps.sources ?? ocpiPushSources,
     clock: deps.clock,
   };
-  const migrated = Promise.all([migrateLeases(deps.db), migrateOutbox(deps.db)]);
   let worker: { stop(): Promise<void> } | null = null;
   const producer = (async () => {
-    await migrated;
-    if (stopping.signal.aborted) return;
-    worker = startPushWorker(workerDeps, options);
-    // No source, nothing to produce (the worker still delivers `csms ocpi sync` pushes).
-    if (producerDeps.sources.length === 0) return;
+    const backoff = new RetryBackoff(pushProducerRetryDelayMinMs, pushProducerRetryDelayMaxMs);
     let holding = false;
-    let retryMs = pushProducerRetryDelayMinMs;
     while (!stopping.signal.aborted) {
       try {
+        // Set up inside the loop: a database that is away at start delays pushes, never stops them.
+        if (worker === null) {
+          await Promise.all([migrateLeases(deps.db), migrateOutbox(deps.db)]);
+          if (stopping.signal.aborted) break;
+          worker = startPushWorker(workerDeps, options);
+        }
+        // No source, nothing to produce (the worker still delivers `csms ocpi sync` pushes).
+        if (producerDeps.sources.length === 0) break;
         if (!holding) {
           holding = await tryAcquireLease(deps.db, pushProducerLeaseName, options.owner);
           if (!holding) {
@@ -96,17 +103,18 @@ export function startOcpiPush(deps: OcpiPushDeps, options: OcpiPushOptions): { s
           continue;
         }
         const { waitingForProjections } = await catchUpProducer(producerDeps, options.owner);
-        retryMs = pushProducerRetryDelayMinMs;
+        backoff.reset();
         await sleepUnlessAborted(waitingForProjections ? pushProducerProjectionWaitMs : (options.producerPollMs ?? pushProducerIdlePollMs), stopping.signal);
       } catch (error) {
-        deps.log(`ocpi push producer: failed, retrying in ${retryMs} ms: ${String(error)}`);
-        holding = false;
-        await sleepUnlessAborted(retryMs, stopping.signal);
-        retryMs = Math.min(retryMs * 2, pushProducerRetryDelayMaxMs);
+        if (stopping.signal.aborted) break; // a query cut short by shutdown is not a fault
+        const delayMs = backoff.next();
+        reportLoopFailure(deps.log, pushProducerComponent, error, delayMs);
+        holding = false; // re-take the lease (it may have expired meanwhile) and resume from the checkpoint
+        await sleepUnlessAborted(delayMs, stopping.signal);
       }
     }
     if (holding) await releaseLease(deps.db, pushProducerLeaseName, options.owner).catch(() => {});
-  })().catch((error: unknown) => deps.log(`ocpi push stopped: ${String(error)}`));
+  })().catch((error: unknown) => reportUnexpectedError(lineFaultLog(deps.log), pushProducerComponent, error, { stopped: true }));
   return {
     async stop() {
       stopping.abort();

@@ -1,5 +1,8 @@
 import { sleepUnlessAborted } from '../../adapters/clock/sleep.js';
+import { lineFaultLog, reportLoopFailure, RetryBackoff } from '../../adapters/observability/background.js';
+import { reportUnexpectedError } from '../../adapters/observability/unexpected-errors.js';
 import type { SqlDatabase } from '../../adapters/sql/port.js';
+import { isDatabaseUnavailable } from '../../adapters/sql/errors.js';
 import { loadPartnerConnections, type PartnerConnection } from '../client/partners.js';
 import type { TokenSealer } from '../credentials/seal.js';
 import { claimDuePushes, completePush, type ClaimedPush } from './claims.js';
@@ -19,6 +22,8 @@ export const pushWorkerPollMsDefault = 200;
 /** After a failing claim (database down), waits this long, doubling up to the max. */
 export const pushWorkerErrorDelayMinMs = 200;
 export const pushWorkerErrorDelayMaxMs = 30_000;
+/** The label of the worker's unexpected errors. */
+export const pushWorkerComponent = 'ocpi-push-worker';
 /** Partner connections (endpoints, tokens) are re-read at most this often. */
 export const partnerCacheMs = 2_000;
 /** A partner's error text in a log line is cut here (the whole text, up to its own limit, is in the outbox row). */
@@ -94,13 +99,14 @@ export function startPushWorker(deps: PushWorkerDeps, options: PushWorkerOptions
       }
       options.onAttempt?.(push, counted);
     } catch (error) {
-      // Recording failed (database down): the claim lapses and the push is picked again.
-      deps.log(`ocpi push ${push.id}: ${String(error).slice(0, logErrorCharsMax)}`);
+      // Recording failed (database down, or a bug): the claim lapses and the push is picked again.
+      if (isDatabaseUnavailable(error)) deps.log(`ocpi push ${push.id}: ${String(error).slice(0, logErrorCharsMax)}`);
+      else reportUnexpectedError(lineFaultLog(deps.log), pushWorkerComponent, error, { pushId: push.id, partnerId: push.partnerId });
     }
   };
 
   const loop = (async () => {
-    let errorDelayMs = pushWorkerErrorDelayMinMs;
+    const backoff = new RetryBackoff(pushWorkerErrorDelayMinMs, pushWorkerErrorDelayMaxMs);
     while (!stopping.signal.aborted) {
       try {
         const free = concurrency - inFlight.size;
@@ -126,19 +132,20 @@ export function startPushWorker(deps: PushWorkerDeps, options: PushWorkerOptions
             inFlight.add(running);
           }
         }
-        errorDelayMs = pushWorkerErrorDelayMinMs;
+        backoff.reset();
         if (claimed.length < free || free <= 0) {
           await nap(pollMs);
         }
       } catch (error) {
-        deps.log(`ocpi push worker: failed, retrying in ${errorDelayMs} ms: ${String(error)}`);
-        await sleepUnlessAborted(errorDelayMs, stopping.signal);
-        errorDelayMs = Math.min(errorDelayMs * 2, pushWorkerErrorDelayMaxMs);
+        if (stopping.signal.aborted) break; // a query cut short by shutdown is not a fault
+        const delayMs = backoff.next();
+        reportLoopFailure(deps.log, pushWorkerComponent, error, delayMs);
+        await sleepUnlessAborted(delayMs, stopping.signal);
       }
     }
     // Attempts in flight end within their timeout; their outcomes are recorded before we return.
     await Promise.allSettled([...inFlight]);
-  })();
+  })().catch((error: unknown) => reportUnexpectedError(lineFaultLog(deps.log), pushWorkerComponent, error, { stopped: true }));
   return {
     async stop() {
       stopping.abort();

@@ -197,6 +197,9 @@ async function main(): Promise<number> {
   // Diagnosis: OCPP_BENCH_SERVER_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/p" (node refuses --cpu-prof in NODE_OPTIONS).
   const serverNodeArgs = (process.env.OCPP_BENCH_SERVER_NODE_ARGS ?? '').split(' ').filter((arg) => arg.length > 0);
   const env: NodeJS.ProcessEnv = { ...process.env, HOST: '127.0.0.1', PORT: String(port), LOG_LEVEL: flags['server-log-level'] };
+  // Unregistered stations held Pending may only boot and heartbeat (ocpp/translate/shared/admission.ts):
+  // the bench's transactions need them accepted, unless the caller chose a policy.
+  env.OCPP_UNKNOWN_STATIONS ??= 'accept';
   delete env.DATABASE_URL;
   if (database) env.DATABASE_URL = database.url;
   const started = serverMode === 'csms'

@@ -5,7 +5,8 @@ import { Decimal } from 'decimal.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SqlDatabase } from '../../adapters/sql/port.js';
 import { liveSchemaName } from '../../projections/schema.js';
-import { runCli, spawnCli, tempDataDir, waitForExit, waitForOutput } from '../support/cli.js';
+import { spawnCli, tempDataDir, waitForExit, waitForOutput } from '../support/cli.js';
+import { runCliInProcess } from '../support/cli-in-process.js';
 import { createTestPostgresDatabase, requirePostgres } from '../support/services.js';
 import { StationSimulator } from '../support/station-simulator.js';
 import { eventually } from '../support/eventually.js';
@@ -125,8 +126,10 @@ describe.skipIf(!available)('billing end to end: a 1.6 session becomes a priced 
     await work?.remove();
   });
 
+  // The operator's commands run in-process (test/support/cli-in-process.ts) on the same PostgreSQL
+  // as the real server process: a spawned `csms` per command cost ~2 s of start-up each, ten times.
   const cli = async (args: string[], exitCode = 0) => {
-    const result = await runCli(args, { env });
+    const result = await runCliInProcess(args, { env });
     expect(result.exitCode, `csms ${args.join(' ')}\n${result.stdout}\n${result.stderr}`).toBe(exitCode);
     return result;
   };

@@ -46,7 +46,7 @@ describe('csms tariffs / cdr / ledger / settlement', () => {
     const file = path.join(data.dir, 'tariff.json');
     await writeFile(file, JSON.stringify(tariff));
     const added = await runCli(['tariffs', 'add', file], { env });
-    expect(added.stderr).toBe('');
+    expect(added.stderr).toMatch(/^csms: wrote to the embedded database in [^\n]*\n$/); // the only line: README "Which database"
     expect(added.stdout).toMatch(/tariff STD: version 1/);
     expect((await runCli(['tariffs', 'list'], { env })).stdout).toMatch(/STD\s+1\s+EUR/);
 

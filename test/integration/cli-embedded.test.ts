@@ -6,8 +6,13 @@ import { openServices } from '../../api/composition.js';
 import { lockFileName } from '../../api/embedded-lock.js';
 import { allProjections } from '../../projections/index.js';
 import { generateChargingHistory, runCli, tamperWithEvent, tempDataDir } from '../support/cli.js';
+import { runCliInProcess } from '../support/cli-in-process.js';
 
-/** The operator's commands against the embedded database (no DATABASE_URL): a PGlite folder. */
+/**
+ * The operator's commands against the embedded database (no DATABASE_URL): a PGlite folder. Most
+ * run in this process (runCliInProcess: seconds less per command); the lock test needs a child,
+ * since a lock naming this very process counts as stale.
+ */
 describe('csms CLI on the embedded database', () => {
   let data: Awaited<ReturnType<typeof tempDataDir>>;
   let env: Record<string, string>;
@@ -31,10 +36,10 @@ describe('csms CLI on the embedded database', () => {
   }
 
   it('migrate, then projections status', async () => {
-    const migrated = await runCli(['migrate'], { env });
+    const migrated = await runCliInProcess(['migrate'], { env });
     expect(migrated.exitCode, migrated.stderr).toBe(0);
     expect(migrated.stdout).toContain(`database: embedded PGlite in ${data.dir}`);
-    const status = await runCli(['projections', 'status'], { env });
+    const status = await runCliInProcess(['projections', 'status'], { env });
     expect(status.exitCode, status.stderr).toBe(0);
     for (const projection of allProjections()) expect(status.stdout).toContain(projection.name);
   });
@@ -43,7 +48,7 @@ describe('csms CLI on the embedded database', () => {
     await withEmbedded(async ({ eventStore }) => {
       await generateChargingHistory(eventStore, 100);
     });
-    const good = await runCli(['audit', 'verify'], { env });
+    const good = await runCliInProcess(['audit', 'verify'], { env });
     expect(good.exitCode, good.stderr).toBe(0);
     expect(good.stdout).toMatch(/audit ok: \d+ events in \d+ streams/);
 
@@ -51,7 +56,7 @@ describe('csms CLI on the embedded database', () => {
     await withEmbedded(async ({ db }) => {
       eventId = await tamperWithEvent(db, 'station-default-CP-0002', 1);
     });
-    const bad = await runCli(['audit', 'verify'], { env });
+    const bad = await runCliInProcess(['audit', 'verify'], { env });
     expect(bad.exitCode).toBe(1);
     expect(bad.stdout).toContain(`stream station-default-CP-0002 revision 1 event ${eventId}`);
   });
@@ -71,5 +76,18 @@ describe('csms CLI on the embedded database', () => {
     }
     const after = await runCli(['projections', 'status'], { env });
     expect(after.exitCode, after.stderr).toBe(0);
+  });
+
+  it('a registration written into the folder says so with its absolute path; stations list then shows it, no stack trace', async () => {
+    const registered = await runCliInProcess(['stations', 'register', 'CP-E1', '--password', 'a-long-station-password'], { env });
+    expect(registered.exitCode, registered.stderr).toBe(0);
+    expect(registered.stderr).toContain(`csms: wrote to the embedded database in ${data.dir} (no server was named`);
+    expect(registered.stderr).toContain('a running server with another DATA_DIR will not see this');
+    const list = await runCliInProcess(['stations', 'list'], { env });
+    expect(list.exitCode, list.stderr).toBe(0);
+    expect(list.stderr).not.toMatch(/^\s{4}at /m);
+    // A read writes nothing worth announcing.
+    expect(list.stderr).not.toContain('wrote to the embedded database');
+    expect(list.stdout).toMatch(/^CP-E1\s+profile 1/m);
   });
 });

@@ -2,22 +2,23 @@ import type { ChildProcess } from 'node:child_process';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { authorizationHeader, credentialsTokenCandidates, newCredentialsToken } from '../../ocpi/transport/auth.js';
-import { runCli, spawnCli, tempDataDir, waitForExit, waitForOutput } from '../support/cli.js';
+import { spawnCli, tempDataDir, waitForExit, waitForOutput } from '../support/cli.js';
+import { runCliInProcess } from '../support/cli-in-process.js';
 
 /** `csms ocpi invite | register`: help, usage errors, an invitation, and a registration with a small fake eMSP. */
 
 describe('csms ocpi: help and usage', () => {
   it.each([['invite'], ['register']])('ocpi %s --help', async (command) => {
-    const help = await runCli(['ocpi', command, '--help']);
+    const help = await runCliInProcess(['ocpi', command, '--help']);
     expect(help.exitCode).toBe(0);
     expect(help.stdout).toContain(`Usage: csms ocpi ${command}`);
   });
 
   it('register without --token, or with a --url that is not http(s), is a usage error (exit 2)', async () => {
-    const noToken = await runCli(['ocpi', 'register', 'ACME', '--url', 'http://127.0.0.1:9/ocpi/versions']);
+    const noToken = await runCliInProcess(['ocpi', 'register', 'ACME', '--url', 'http://127.0.0.1:9/ocpi/versions']);
     expect(noToken.exitCode).toBe(2);
     expect(noToken.stderr).toContain('--token');
-    const badUrl = await runCli(['ocpi', 'register', 'ACME', '--url', 'ftp://example.com', '--token', 'x']);
+    const badUrl = await runCliInProcess(['ocpi', 'register', 'ACME', '--url', 'ftp://example.com', '--token', 'x']);
     expect(badUrl.exitCode).toBe(2);
     expect(badUrl.stderr).toContain('--url must be an http(s) URL');
   });
@@ -79,11 +80,11 @@ describe('csms ocpi on the embedded database', () => {
   });
 
   it('invite prints token A and our versions URL (from OCPI_PUBLIC_URL); a bad partner id is exit 2', async () => {
-    const invited = await runCli(['ocpi', 'invite', 'ACME'], { env });
+    const invited = await runCliInProcess(['ocpi', 'invite', 'ACME'], { env });
     expect(invited.exitCode, invited.stderr).toBe(0);
     expect(invited.stdout).toContain('versions URL: https://csms.example.com/ocpi/versions');
     expect(invited.stdout).toMatch(/token A:\s+[A-Za-z0-9_-]{43}\n/);
-    const bad = await runCli(['ocpi', 'invite', 'a/b'], { env });
+    const bad = await runCliInProcess(['ocpi', 'invite', 'a/b'], { env });
     expect(bad.exitCode).toBe(2);
     expect(bad.stderr).toContain('partner id');
   }, 60_000);
@@ -96,18 +97,19 @@ describe('csms ocpi on the embedded database', () => {
     const register = ['ocpi', 'register', 'EMSP1', '--url', `${emsp.url}/ocpi/versions`, '--token', emsp.tokenA, '--server', url!];
 
     emsp.answer = 2001;
-    const refused = await runCli(register, { env: serverEnv });
+    const refused = await runCliInProcess(register, { env: serverEnv });
     expect(refused.exitCode, refused.stderr).toBe(1);
     expect(refused.stderr).toContain('registration with EMSP1 refused');
 
     emsp.answer = 1000;
-    const registered = await runCli(register, { env: serverEnv });
+    const registered = await runCliInProcess(register, { env: serverEnv });
     expect(registered.exitCode, registered.stderr).toBe(0);
-    expect(registered.stderr).toContain('the server holds the embedded database');
+    // --server named: straight to it, never the folder (README "Which database a command uses").
+    expect(registered.stderr).not.toContain('the server holds the embedded database');
     expect(registered.stdout).toContain('registered with EMSP1: OCPI 2.2.1, 1 endpoints, roles EMSP DE*EMP');
     expect(emsp.ourToken).toBeDefined();
 
-    const invited = await runCli(['ocpi', 'invite', 'ACME2', '--server', url!], { env: serverEnv });
+    const invited = await runCliInProcess(['ocpi', 'invite', 'ACME2', '--server', url!], { env: serverEnv });
     expect(invited.exitCode, invited.stderr).toBe(0);
     expect(invited.stdout).toContain(`versions URL: ${url}/ocpi/versions`);
   }, 90_000);

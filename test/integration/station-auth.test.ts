@@ -1,3 +1,4 @@
+import { randomBytes, scryptSync } from 'node:crypto';
 import type { PeerCertificate } from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fixedClock } from '../../adapters/clock/clock.js';
@@ -14,11 +15,14 @@ import {
   stationCredentialsCacheTtlMs,
   stationCredentialsUnknownCacheTtlMs,
   streamStationCredentials,
+  passwordVerificationsPerStationMax,
   verifyStationPassword,
   type StationCredentials,
   type StationCredentialsLookup,
 } from '../../api/station-auth.js';
+import { addressPasswordFailuresAllowed, stationPasswordFailuresAllowed } from '../../api/station-auth-throttle.js';
 import { createCommandBus } from '../../commands/index.js';
+import { HandshakeRefusedError } from '../../ocpp/handshake.js';
 import { createTestPki, type TestPki } from '../ocpp/certs.js';
 import { createTestPgliteDatabase } from '../support/services.js';
 import { StationSimulator } from '../support/station-simulator.js';
@@ -181,6 +185,80 @@ describe('station authentication by security profile', () => {
   });
 });
 
+describe('wrong-password floods (clock stopped, so no block ends during the test)', () => {
+  const attacked = ['CP-1', 'CP-A', 'CP-B', 'CP-C'];
+  const fromAttacker = { tls: false, remoteAddress: '203.0.113.9' };
+
+  /** A hash in the stored format at 1/16 of the cost (the verifier honours the stored N), to keep the test quick. */
+  function cheapHash(text: string): string {
+    const salt = randomBytes(16);
+    return ['scrypt', 1024, 8, 1, salt.toString('base64url'), scryptSync(text, salt, 32, { N: 1024, r: 8, p: 1 }).toString('base64url')].join('$');
+  }
+
+  async function floodedAuthenticator() {
+    const hash = cheapHash(password);
+    expect(await verifyStationPassword(password, hash)).toBe(true);
+    const stations = Object.fromEntries([...attacked, 'CP-FRESH'].map((id) => [id, { securityProfile: 1 as const, passwordHash: hash }]));
+    const warnings: object[] = [];
+    const auth = createStationAuthenticator({
+      lookup: fakeLookup(stations),
+      tenantId: 'default',
+      unknownStations: 'reject',
+      allowUnsecured: false,
+      log: { warn: (object) => warnings.push(object) },
+      nowMs: () => 5_000_000,
+    });
+    return { auth, warnings };
+  }
+
+  /** One attempt's outcome: the decision, or the refusal's HTTP status. */
+  const attempt = (promise: Promise<unknown>) =>
+    promise.then(
+      (decision) => String(decision),
+      (error: unknown) => (error instanceof HandshakeRefusedError ? error.status : 'error'),
+    );
+
+  it('costs a bounded number of scrypt runs, answers the rest 429 at once, and never delays a verified station', async () => {
+    const { auth, warnings } = await floodedAuthenticator();
+    expect(await auth.authenticateStation('CP-1', password, undefined, { tls: false, remoteAddress: '127.0.0.1' })).toBe('accept');
+    const before = auth.passwordVerifications();
+    const outcomes: (string | number)[] = [];
+    // 5 waves of 240 concurrent attempts, each with a password of its own, over 4 station ids.
+    for (let wave = 0; wave < 5; wave++) {
+      const flood = Array.from({ length: 240 }, (_, i) =>
+        attempt(auth.authenticateStation(attacked[i % attacked.length]!, `wrong-password-${wave}-${i}`, undefined, fromAttacker)),
+      );
+      // The station that connected before is answered from its verified password, whatever the queue holds.
+      expect(await auth.authenticateStation('CP-1', password, undefined, { tls: false, remoteAddress: '127.0.0.1' })).toBe('accept');
+      outcomes.push(...(await Promise.all(flood)));
+    }
+    const scryptRuns = auth.passwordVerifications() - before;
+    // Per station id: its allowance plus the checks already running when the block began.
+    expect(scryptRuns).toBeLessThanOrEqual(attacked.length * (stationPasswordFailuresAllowed + passwordVerificationsPerStationMax));
+    expect(outcomes.filter((outcome) => outcome === 'reject')).toHaveLength(scryptRuns);
+    expect(outcomes.filter((outcome) => outcome === 429)).toHaveLength(outcomes.length - scryptRuns);
+    expect(auth.denials()).toMatchObject({ passwordWrong: scryptRuns, throttled: outcomes.length - scryptRuns });
+    expect(auth.throttleKeys()).toEqual({ stations: attacked.length, addresses: 1 });
+    // A block is logged when it starts or grows, not once per refused attempt.
+    expect(warnings.filter((warning) => 'stationBlockedMs' in warning).length).toBeLessThanOrEqual(scryptRuns);
+  });
+
+  it('a blocked address or station id alone does not refuse the other side: a clean station id is still checked, first', async () => {
+    const { auth } = await floodedAuthenticator();
+    // Enough failures from the attacker's address to block it and every attacked station id.
+    for (let i = 0; i < addressPasswordFailuresAllowed; i++) {
+      await attempt(auth.authenticateStation(attacked[i % attacked.length]!, `wrong-password-${i}`, undefined, fromAttacker));
+    }
+    await expect(auth.authenticateStation('CP-A', 'wrong-password-x', undefined, fromAttacker)).rejects.toMatchObject({ status: 429 });
+    // A station that never failed, from the same (shared, NAT) address, and its first connect since start.
+    const fresh = auth.authenticateStation('CP-FRESH', password, undefined, fromAttacker);
+    // An attacked station id from an address that never failed (the real station, after a restart).
+    const elsewhere = auth.authenticateStation('CP-A', password, undefined, { tls: false, remoteAddress: '198.51.100.4' });
+    expect(await fresh).toBe('accept');
+    expect(await elsewhere).toBe('accept');
+  });
+});
+
 describe('credentials from the recorded registration', () => {
   it('the stream gives the latest registration: registering again changes the password', async () => {
     const eventStore = openMemoryEventStore();
@@ -264,6 +342,17 @@ describe('security profiles 2 and 3 on the real server (HTTPS, client certificat
     await expect(
       StationSimulator.connect({ url, stationId: 'CP-3', protocols: ['ocpp1.6'], tls: { ca: pki.caCert, ...pki.clientFor('CP-9') } }),
     ).rejects.toMatchObject({ status: 401 });
-    expect(app.stationAuthentication.denials()).toMatchObject({ passwordWrong: 1, clientCertificateMissing: 1, clientCertificateMismatch: 1 });
+    await expect(
+      StationSimulator.connect({ url, stationId: 'CP-3', protocols: ['ocpp1.6'], tls: { ca: pki.caCert, ...pki.clientFor('CP-3', 'ca', { expired: true }) } }),
+    ).rejects.toMatchObject({ status: 401 });
+    await expect(StationSimulator.connect({ url, stationId: 'CP-3', protocols: ['ocpp1.6'], tls: { ca: pki.caCert } })).rejects.toMatchObject({ status: 401 });
+    // Certificates the TLS layer refused are named for what was wrong with them, not "missing".
+    expect(app.stationAuthentication.denials()).toMatchObject({
+      passwordWrong: 1,
+      clientCertificateUntrusted: 1,
+      clientCertificateExpired: 1,
+      clientCertificateMissing: 1,
+      clientCertificateMismatch: 1,
+    });
   });
 });

@@ -1,6 +1,3 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { systemClock } from '../../adapters/clock/clock.js';
@@ -13,7 +10,7 @@ import { createCommandBus } from '../../commands/index.js';
 import { findEvse } from '../../ocpi/locations/lookup.js';
 import { migrateProjections, startProjectionRunners } from '../../projections/index.js';
 import { locationsProjection } from '../../projections/locations.js';
-import { runCli } from '../support/cli.js';
+import { runCliInProcess, tempDataDirInitialized } from '../support/cli-in-process.js';
 import { eventually } from '../support/eventually.js';
 import { createTestPgliteDatabase } from '../support/services.js';
 
@@ -81,35 +78,38 @@ describe('csms locations', () => {
     expect(() => parseConnector('1:0:IEC_62196_T2:SOCKET:AC_3_PHASE:230:32', [])).toThrow(/station connector id/);
   });
 
-  let dataDir: string;
+  let data: Awaited<ReturnType<typeof tempDataDirInitialized>>;
   beforeAll(async () => {
-    dataDir = await mkdtemp(path.join(tmpdir(), 'csms-locations-'));
+    data = await tempDataDirInitialized('locations');
   });
   afterAll(async () => {
-    await rm(dataDir, { recursive: true, force: true });
+    await data?.remove();
   });
 
+  /** Six commands in-process (test/support/cli-in-process.ts) on a fresh embedded folder: ~5 s, 60 s on a loaded machine. */
+  const locationsCliTimeoutMs = 120_000;
+
   it('adds a location, assigns an EVSE and lists it, on the embedded database', async () => {
-    const env = { DATA_DIR: dataDir };
-    expect((await runCli(['migrate'], { env })).exitCode).toBe(0);
-    const add = await runCli(
+    const env = { DATA_DIR: data.dir };
+    expect((await runCliInProcess(['migrate'], { env })).exitCode).toBe(0);
+    const add = await runCliInProcess(
       ['locations', 'add', '--id', 'LOC-9', '--name', 'Depot', '--address', 'Main 1', '--city', 'Utrecht', '--country', 'NLD', '--lat', '52.08920', '--lon', '5.11040', '--time-zone', 'Europe/Amsterdam'],
       { env },
     );
-    expect(add.stderr).toBe('');
+    expect(add.stderr).toMatch(/^csms: wrote to the embedded database in [^\n]*\n$/); // the only line: README "Which database"
     expect(add.stdout).toContain('location LOC-9 created');
-    const refused = await runCli(['locations', 'add', '--id', 'LOC-8', '--address', 'x', '--city', 'y', '--country', 'NL', '--lat', '52.08920', '--lon', '5.11040', '--time-zone', 'Europe/Amsterdam'], { env });
+    const refused = await runCliInProcess(['locations', 'add', '--id', 'LOC-8', '--address', 'x', '--city', 'y', '--country', 'NL', '--lat', '52.08920', '--lon', '5.11040', '--time-zone', 'Europe/Amsterdam'], { env });
     expect(refused.exitCode).toBe(2);
     expect(refused.stderr).toMatch(/alpha-3/);
-    const assign = await runCli(
+    const assign = await runCliInProcess(
       ['locations', 'assign-evse', '--location', 'LOC-9', '--evse-uid', 'E1', '--evse-id', 'NL*CSM*E1', '--station', 'CP-1', '--station-evse', '1', '--connector', '1:1:IEC_62196_T2:SOCKET:AC_3_PHASE:230:16'],
       { env },
     );
     expect(assign.stdout).toContain('EVSE LOC-9/E1 assigned');
     // No server runs the projections here: bring the read model up to date as an operator would.
-    expect((await runCli(['projections', 'rebuild', 'locations'], { env })).exitCode).toBe(0);
-    const list = await runCli(['locations', 'list'], { env });
+    expect((await runCliInProcess(['projections', 'rebuild', 'locations'], { env })).exitCode).toBe(0);
+    const list = await runCliInProcess(['locations', 'list'], { env });
     expect(list.stdout).toContain('E1:UNKNOWN');
     expect(list.stdout).toMatch(/LOC-9\s+Depot\s+Utrecht\s+NLD\s+yes/);
-  }, 300_000);
+  }, locationsCliTimeoutMs);
 });

@@ -4,10 +4,13 @@ import { openServices } from '../../api/composition.js';
 import { migrateOutbox, enqueuePush } from '../../ocpi/push/outbox.js';
 import { migrateProjections, startProjectionRunners } from '../../projections/index.js';
 import { partnersProjection } from '../../projections/partners.js';
-import { runCli, tempDataDir } from '../support/cli.js';
+import { runCliInProcess, tempDataDirInitialized } from '../support/cli-in-process.js';
 import { registerPartner, secret, startFakeEmsp, type FakeEmsp, type PushWorld } from './push.fixtures.js';
 
-/** `csms ocpi outbox`, `outbox retry` and `sync` as an operator runs them, on an embedded database. */
+/**
+ * `csms ocpi outbox`, `outbox retry` and `sync` as an operator runs them, on an embedded database.
+ * In-process (test/support/cli-in-process.ts): the commands, not the process boundary, are tested.
+ */
 
 describe('csms ocpi outbox | sync', () => {
   let data: { dir: string; remove(): Promise<void> };
@@ -16,7 +19,7 @@ describe('csms ocpi outbox | sync', () => {
   let rejectedId: string;
 
   beforeAll(async () => {
-    data = await tempDataDir('push-cli');
+    data = await tempDataDirInitialized('push-cli');
     env = { DATA_DIR: data.dir, OCPI_SECRET: secret };
     emsp = await startFakeEmsp();
     const services = await openServices(loadConfig(env), { command: 'test' });
@@ -48,7 +51,7 @@ describe('csms ocpi outbox | sync', () => {
   });
 
   it('lists pushes newest first with counts per partner, module and state', async () => {
-    const result = await runCli(['ocpi', 'outbox'], { env });
+    const result = await runCliInProcess(['ocpi', 'outbox'], { env });
     expect(result.stderr).toBe('');
     expect(result.exitCode).toBe(0);
     const lines = result.stdout.trimEnd().split('\n');
@@ -68,29 +71,29 @@ describe('csms ocpi outbox | sync', () => {
       ['alpha', 'locations', 'rejected', '1'],
       ['beta', 'tariffs', 'pending', '1'],
     ]);
-    const filtered = await runCli(['ocpi', 'outbox', '--partner', 'alpha', '--state', 'rejected'], { env });
+    const filtered = await runCliInProcess(['ocpi', 'outbox', '--partner', 'alpha', '--state', 'rejected'], { env });
     expect(filtered.stdout.split('\n').filter((line) => line.includes('LOC'))).toHaveLength(1);
-    const bad = await runCli(['ocpi', 'outbox', '--state', 'lost'], { env });
+    const bad = await runCliInProcess(['ocpi', 'outbox', '--state', 'lost'], { env });
     expect(bad.exitCode).toBe(2);
-  }, 150_000);
+  });
 
   it('retry re-queues a rejected push, and refuses one that is not rejected', async () => {
-    const retried = await runCli(['ocpi', 'outbox', 'retry', rejectedId], { env });
+    const retried = await runCliInProcess(['ocpi', 'outbox', 'retry', rejectedId], { env });
     expect(retried.stdout).toContain(`push ${rejectedId} queued again`);
     expect(retried.exitCode).toBe(0);
-    const again = await runCli(['ocpi', 'outbox', 'retry', rejectedId], { env });
+    const again = await runCliInProcess(['ocpi', 'outbox', 'retry', rejectedId], { env });
     expect(again.exitCode).toBe(2);
     expect(again.stderr).toMatch(/is not rejected/);
-    const listed = await runCli(['ocpi', 'outbox', '--state', 'rejected'], { env });
+    const listed = await runCliInProcess(['ocpi', 'outbox', '--state', 'rejected'], { env });
     expect(listed.stdout.trim()).toBe('no pushes');
-  }, 150_000);
+  });
 
   it('sync queues every object for a registered partner, and refuses an unknown one', async () => {
-    const synced = await runCli(['ocpi', 'sync', '--partner', 'alpha', '--module', 'locations'], { env });
-    expect(synced.stderr).toBe('');
+    const synced = await runCliInProcess(['ocpi', 'sync', '--partner', 'alpha', '--module', 'locations'], { env });
+    expect(synced.stderr).toMatch(/^csms: wrote to the embedded database in [^\n]*\n$/); // the only line: README "Which database"
     expect(synced.stdout).toMatch(/^\d+ locations objects queued for alpha\n.*push worker delivers them/);
-    const unknown = await runCli(['ocpi', 'sync', '--partner', 'nobody', '--module', 'locations'], { env });
+    const unknown = await runCliInProcess(['ocpi', 'sync', '--partner', 'nobody', '--module', 'locations'], { env });
     expect(unknown.exitCode).toBe(2);
     expect(unknown.stderr).toMatch(/partner nobody is not registered/);
-  }, 150_000);
+  });
 });

@@ -34,7 +34,7 @@ function decide(state: TokenState, answer: Awaited<ReturnType<RealtimeAuthorizer
     return answer;
   };
   const deps = { defaultTenantId: 'default', tokenLookup: async () => state, realtimeAuthorizer, unknownTokenPolicy } as unknown as TranslatorDeps;
-  const translation = new Translation(deps, { stationId: 'CP-1', ocppVersion: 'ocpp2.0.1', messageId: 'm1', admission: 'accepted' }, 'Authorize', {});
+  const translation = new Translation(deps, { stationId: 'CP-1', ocppVersion: 'ocpp2.0.1', messageId: 'm1', connectionId: 'socket-1', admission: 'accepted' }, 'Authorize', {});
   return decideAuthorization(translation, { idToken: 'CARD', type: 'ISO14443' }, at).then((decision) => ({ ...decision, asked }));
 }
 

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { ocppIncomingCallsQueuedMax, ocppRecentCallsMax } from '../../ocpp/limits.js';
-import { startGateway, type TestGateway } from './harness.js';
+import { eventually, startGateway, type TestGateway } from './harness.js';
 
 // OCPP-J 1.6 §4.1.1 / 2.0.1 Part 4 §4.1.1: one CALL at a time per direction.
 describe('OCPP gateway: station→CSMS calls', () => {
@@ -44,19 +44,34 @@ describe('OCPP gateway: station→CSMS calls', () => {
     await station.close();
   });
 
-  it('answers a repeated message id with the same answer without running the handler again, across reconnects', async () => {
+  it('answers a repeated message id with the same answer without running the handler again on the same connection', async () => {
     const station = await gateway.connect('CP-1', ['ocpp1.6']);
     const first = await station.send('DataTransfer', slow(0), { messageId: 'dup-1' });
     const again = await station.send('DataTransfer', slow(0), { messageId: 'dup-1' });
     expect(again).toEqual(first);
-    await station.close();
-    const reconnected = await gateway.connect('CP-1', ['ocpp1.6']);
-    expect(await reconnected.send('DataTransfer', slow(0), { messageId: 'dup-1' })).toEqual(first);
     expect(gateway.handler.callsOf('DataTransfer')).toBe(1);
     // The same id with another payload is a new call (a station whose counter restarted after a reboot).
-    const other = await reconnected.send('DataTransfer', slow(1), { messageId: 'dup-1' });
+    const other = await station.send('DataTransfer', slow(1), { messageId: 'dup-1' });
     expect(other).toMatchObject({ type: 'result' });
     expect(gateway.handler.callsOf('DataTransfer')).toBe(2);
+    // An answer that went out is not replayed on a new connection: the call runs again.
+    await station.close();
+    const reconnected = await gateway.connect('CP-1', ['ocpp1.6']);
+    await reconnected.send('DataTransfer', slow(1), { messageId: 'dup-1' });
+    expect(gateway.handler.callsOf('DataTransfer')).toBe(3);
+    await reconnected.close();
+  });
+
+  it('replays on a new connection an answer the old one closed before receiving', async () => {
+    const station = await gateway.connect('CP-1', ['ocpp1.6']);
+    station.sendRaw(JSON.stringify([2, 'lost-1', 'DataTransfer', slow(200)]));
+    await eventually(() => gateway.handler.callsOf('DataTransfer') === 1);
+    station.terminate(); // gone before the answer
+    const reconnected = await gateway.connect('CP-1', ['ocpp1.6']);
+    expect(await reconnected.send('DataTransfer', slow(200), { messageId: 'lost-1' })).toEqual({
+      type: 'result', messageId: 'lost-1', payload: { status: 'Accepted', data: '1' },
+    });
+    expect(gateway.handler.callsOf('DataTransfer')).toBe(1);
     await reconnected.close();
   });
 
@@ -85,6 +100,7 @@ describe('OCPP gateway: station→CSMS calls', () => {
       stationId: 'CP-2',
       ocppVersion: 'ocpp2.0.1',
       messageId: 'ctx-1',
+      connectionId: expect.stringMatching(/^[0-9a-f-]{36}$/),
       tenantId: 't1',
       admission: 'accepted',
     });

@@ -18,7 +18,7 @@ export const cliTimeoutMsDefault = 60_000;
 /** Variables the CLI reads: removed from the inherited environment so the host's settings never leak in. */
 // Every variable api/config.ts reads: a developer's own settings must not leak into tests.
 const configVariables = [
-  'DATABASE_URL', 'DATA_DIR', 'EVENTSTORE_URL', 'REDIS_URL', 'INFLUX_URL', 'HOST', 'PORT', 'LOG_LEVEL', 'TENANT_ID',
+  'DATABASE_URL', 'DATA_DIR', 'EVENTSTORE_URL', 'REDIS_URL', 'INFLUX_URL', 'HOST', 'PORT', 'LOG_LEVEL', 'TENANT_ID', 'NODE_ID',
   'OCPP_UNKNOWN_STATIONS', 'OCPP_UNKNOWN_TOKENS', 'OCPP_HEARTBEAT_INTERVAL_S', 'OCPP_PING_INTERVAL_S', 'OCPP_ALLOW_UNSECURED',
   'TLS_CERT_FILE', 'TLS_KEY_FILE', 'TLS_CA_FILE', 'ADMIN_API_TOKEN', 'CSMS_SERVER_URL',
   'OCPI_PUBLIC_URL', 'OCPI_SECRET', 'OCPI_COUNTRY_CODE', 'OCPI_PARTY_ID', 'OCPI_BUSINESS_NAME',

@@ -14,7 +14,8 @@ import { OcppCallError } from '../../errors.js';
  * | IllegalStateError (boot rejected) | SecurityError            | a Rejected station may only send BootNotification (1.6 §4.2, 2.0.1 B03) |
  * | IllegalStateError (other)      | GenericError                | the content is fine but the aggregate's state refuses it    |
  * Transaction messages (1.6 MeterValues/StopTransaction, 2.0.1 TransactionEvent) catch IllegalStateError
- * first and answer positively, reporting it (transactions.ts `recordOrReport`): a retry cannot succeed.
+ * first (refusals.ts `recordOrRefuse`): recorded as a refusal, answered positively (a retry cannot
+ * succeed) or, for another station's transaction, with SecurityError.
  * | anything else                  | rethrown: the gateway answers InternalError and logs it     |
  */
 export function toOcppCallError(error: unknown): unknown {

@@ -21,6 +21,19 @@ function effectivePolicy(translation: Translation): RegistrationPolicy {
 }
 
 /**
+ * The boot's command id. Per connection: a station that reboots restarts its message ids and may
+ * send the very same payload, and that new boot must be recorded, not taken for a retry (a reboot
+ * always comes on a new connection). An unauthenticated station gets one boot recorded per
+ * connection whatever it sends: anyone can open such a connection, so its stream grows by at most
+ * one boot per connection (plus the connection's own facts), never per message.
+ */
+function bootCommandId(translation: Translation): string {
+  const connectionId = translation.call.connectionId;
+  if (translation.call.admission === 'pending') return `${translation.stationId}:BootNotification:${connectionId}:unauthenticated-boot`;
+  return translation.commandId(`boot:${connectionId}`);
+}
+
+/**
  * Records the boot; the answer is the status the domain decided by the policy (on a repeated CALL,
  * the one decided then). `interval`: the heartbeat interval when Accepted, else the least wait
  * before the next BootNotification (1.6 §6.5, 2.0.1 B02.FR.01 / B03.FR.01).
@@ -41,7 +54,7 @@ export async function recordBoot(translation: Translation, facts: BootFacts): Pr
       registrationPolicy: effectivePolicy(translation),
     },
     translation.stationId,
-    translation.commandId('boot'),
+    bootCommandId(translation),
   );
   const booted = eventData<StationEventData<'StationBooted'>>(result, 'StationBooted');
   if (!booted) throw new Error('invariant violated: RecordBoot recorded no StationBooted');

@@ -34,12 +34,26 @@ export function csmsUnderTest(version: OcppVersion, overrides: Partial<CsmsOcppH
   let messages = 0;
   let seen = 0;
 
-  async function call(action: string, payload: unknown, options: { messageId?: string; stationId?: string; admission?: 'accepted' | 'pending' } = {}) {
+  /**
+   * One CALL as the gateway hands it over. `connectionId`: the socket it came on; by default one
+   * socket per station for the whole test (a reconnect is a new id).
+   */
+  async function call(
+    action: string,
+    payload: unknown,
+    options: { messageId?: string; stationId?: string; admission?: 'accepted' | 'pending'; connectionId?: string } = {},
+  ) {
     const violation = schemas.validate(version, action, 'Request', payload);
     if (violation) throw new Error(`test request ${action} breaks the schema: ${violation.description}`);
     const messageId = options.messageId ?? `m${++messages}`;
     const answer = await handler.handleCall(
-      { stationId: options.stationId ?? 'CP-1', ocppVersion: version, messageId, admission: options.admission ?? 'accepted' },
+      {
+        stationId: options.stationId ?? 'CP-1',
+        ocppVersion: version,
+        messageId,
+        connectionId: options.connectionId ?? 'socket-1',
+        admission: options.admission ?? 'accepted',
+      },
       action,
       payload,
     );
@@ -60,7 +74,7 @@ export function csmsUnderTest(version: OcppVersion, overrides: Partial<CsmsOcppH
     return fresh.map((event) => ({ type: event.type, streamId: event.streamId, data: event.data as Record<string, any> })); // eslint-disable-line @typescript-eslint/no-explicit-any
   }
 
-  const connection = (stationId = 'CP-1'): ConnectionContext => ({ stationId, ocppVersion: version, admission: 'accepted' });
+  const connection = (stationId = 'CP-1'): ConnectionContext => ({ stationId, ocppVersion: version, connectionId: 'socket-1', admission: 'accepted' });
 
   /** Issues a local token the way an operator would (token id = uid). */
   async function issueToken(uid: string, extra: Partial<Extract<Command, { type: 'IssueToken' }>> = {}) {

@@ -3,6 +3,7 @@ import type { IdToken } from '../../../domain/shared/values.js';
 import type { TransactionEventData } from '../../../domain/transaction/events.js';
 import { decideAuthorization, type AuthorizationDecision } from './authorization.js';
 import { eventData, type Translation } from './context.js';
+import { recordRefusal } from './refusals.js';
 
 /**
  * Decides a token's authorization and records it as TransactionAuthorized on `aggregateId`. The
@@ -11,7 +12,15 @@ import { eventData, type Translation } from './context.js';
  */
 export async function authorizeAndRecord(
   translation: Translation,
-  options: { idToken: IdToken; at: string; aggregateId: string; commandId: string; evseId?: number | null },
+  options: {
+    idToken: IdToken;
+    at: string;
+    aggregateId: string;
+    commandId: string;
+    evseId?: number | null;
+    /** The transaction as the station named it, when the message names one: a refused record is then recorded as a refusal. */
+    namedTransactionId?: string;
+  },
 ): Promise<AuthorizationDecision> {
   const decision = await decideAuthorization(translation, options.idToken, options.at);
   try {
@@ -33,28 +42,11 @@ export async function authorizeAndRecord(
     // v1 events (before the basis was kept) read as basis null: keep today's decision's then.
     return recorded ? { ...decision, result: recorded.result, basis: recorded.basis ?? decision.basis } : decision;
   } catch (error) {
-    // The transaction has ended (a stop arriving with its token, a late retry): the answer still
-    // matters to the station's cache, the record does not belong to an ended session.
-    if (error instanceof IllegalStateError) {
-      translation.unrecorded(`authorization not recorded: ${error.message}`);
-      return decision;
-    }
-    throw error;
-  }
-}
-
-/**
- * For transaction messages (1.6 MeterValues/StopTransaction, 2.0.1 TransactionEvent): a state
- * refusal (reading sampled after the end, a second end with other facts) can never succeed, and a
- * CALLERROR would only make the station retry it (1.6 §4.7, 2.0.1 E14 message attempts) while its
- * queue waits. So it is answered as received and reported as unrecorded; content errors
- * (InvalidCommandError) still become CALLERRORs.
- */
-export async function recordOrReport(translation: Translation, what: string, work: () => Promise<unknown>): Promise<void> {
-  try {
-    await work();
-  } catch (error) {
+    // The transaction has ended (a late message with its token): the answer still matters to the
+    // station's cache, the record does not belong to an ended session; the refusal is recorded instead.
     if (!(error instanceof IllegalStateError)) throw error;
-    translation.unrecorded(`${what} refused: ${error.message}`);
+    if (options.namedTransactionId === undefined) translation.unrecorded(`authorization not recorded: ${error.message}`);
+    else await recordRefusal(translation, 'stateConflict', { transactionId: options.namedTransactionId, fact: 'authorization', what: 'authorization' }, error.message);
+    return decision;
   }
 }

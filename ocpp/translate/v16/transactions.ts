@@ -5,7 +5,8 @@ import { decideAuthorization, ocpp16IdTagInfo } from '../shared/authorization.js
 import type { Translation } from '../shared/context.js';
 import { readingsFrom16, type Ocpp16MeterValue } from '../shared/meter-values.js';
 import { recordStationMeterValues } from '../shared/reports.js';
-import { authorizeAndRecord, recordOrReport } from '../shared/transactions.js';
+import { recordOrRefuse } from '../shared/refusals.js';
+import { authorizeAndRecord } from '../shared/transactions.js';
 
 /** OCPP 1.6 has no token types: an idTag is recorded as ISO14443 (domain/shared/values.ts). */
 export function idTag(value: string): IdToken {
@@ -82,10 +83,10 @@ export async function meterValues16(translation: Translation, payload: MeterValu
     await recordStationMeterValues(translation, payload.connectorId, readings);
     return {};
   }
-  // The decider refuses an unknown transaction or another station's (stationId): reported, not retried.
+  // The decider refuses an unknown transaction or another station's (stationId): see refusals.ts.
   const aggregateId = String(payload.transactionId);
   for (const [index, reading] of readings.entries()) {
-    await recordOrReport(translation, `reading ${index} of transaction ${aggregateId}`, () =>
+    await recordOrRefuse(translation, { transactionId: aggregateId, fact: 'reading', what: `reading ${index}` }, () =>
       translation.send(
         { type: 'RecordMeterReading', stationId: translation.stationId, ...reading },
         aggregateId,
@@ -110,9 +111,9 @@ interface StopTransaction16 {
  * idTagInfo (for the station's cache) only when an idTag was sent. No reason means Local (§7.45).
  */
 export async function stopTransaction16(translation: Translation, payload: StopTransaction16): Promise<unknown> {
-  // The decider refuses an unknown transaction or another station's (stationId): reported, answered.
+  // The decider refuses an unknown transaction or another station's (stationId): see refusals.ts.
   const aggregateId = String(payload.transactionId);
-  await recordOrReport(translation, `stop of transaction ${aggregateId}`, () =>
+  await recordOrRefuse(translation, { transactionId: aggregateId, fact: 'end', what: 'stop' }, () =>
     translation.send(
       {
         type: 'EndTransaction',
@@ -154,7 +155,7 @@ export async function chargingStateFromStatus16(translation: Translation, payloa
     return;
   }
   const changedAt = payload.timestamp ?? translation.nowIso();
-  await recordOrReport(translation, `charging state of transaction ${aggregateId}`, () =>
+  await recordOrRefuse(translation, { transactionId: aggregateId, fact: 'chargingState', what: `charging state ${state}` }, () =>
     translation.send(
       { type: 'RecordChargingState', stationId: translation.stationId, state, changedAt },
       aggregateId,

@@ -180,20 +180,39 @@ describe('OCPP 1.6 translation: station messages', () => {
     expect(await csms.newEvents()).toEqual([]);
   });
 
-  it("MeterValues and StopTransaction for an unknown or another station's transaction are answered and reported, not recorded", async () => {
+  it("MeterValues for an unknown transaction is answered and recorded as a refusal; another station's transaction gets SecurityError, recorded too", async () => {
     const csms = csmsUnderTest('ocpp1.6');
     await csms.call('StartTransaction', { connectorId: 1, idTag: 'T', meterStart: 0, timestamp: at(5) }, { stationId: 'CP-2' });
     await csms.newEvents();
     const meterValue = [{ timestamp: at(6), sampledValue: [energy('10')] }];
+    const refused = (reason: string, action: string, transactionId: string, detail: RegExp) => ({
+      type: 'StationMessageRefused',
+      streamId: 'station-t1-CP-1',
+      data: { action, messageId: expect.any(String), reason, transactionId, detail: expect.stringMatching(detail), refusedAt: '2025-06-01T12:00:00.000Z' },
+    });
     expect(await csms.call('MeterValues', { connectorId: 1, transactionId: 99, meterValue })).toEqual({});
-    expect(await csms.call('MeterValues', { connectorId: 1, transactionId: 1, meterValue })).toEqual({});
-    expect(await csms.call('StopTransaction', { meterStop: 10, timestamp: at(7), transactionId: 1 })).toEqual({});
-    expect(await csms.newEvents()).toEqual([]);
-    expect(csms.unrecorded.map((u) => u.why)).toEqual([
-      expect.stringMatching(/transaction 99 refused: .*has not started/),
-      expect.stringMatching(/transaction 1 refused: .*belongs to another station/),
-      expect.stringMatching(/stop of transaction 1 refused: .*belongs to another station/),
+    await expect(csms.call('MeterValues', { connectorId: 1, transactionId: 1, meterValue })).rejects.toMatchObject({ code: 'SecurityError' });
+    await expect(csms.call('StopTransaction', { meterStop: 10, timestamp: at(7), transactionId: 1 })).rejects.toMatchObject({ code: 'SecurityError' });
+    expect(await csms.newEvents()).toEqual([
+      refused('unknownTransaction', 'MeterValues', '99', /reading 0: .*has not started/),
+      refused('foreignTransaction', 'MeterValues', '1', /reading 0: .*belongs to another station/),
+      refused('foreignTransaction', 'StopTransaction', '1', /stop: .*belongs to another station/),
     ]);
+    // Once per (reason, message, transaction): the station retrying or flooding appends nothing more.
+    expect(await csms.call('MeterValues', { connectorId: 1, transactionId: 99, meterValue: [{ timestamp: at(8), sampledValue: [energy('20')] }] })).toEqual({});
+    await expect(csms.call('StopTransaction', { meterStop: 11, timestamp: at(9), transactionId: 1 })).rejects.toMatchObject({ code: 'SecurityError' });
+    expect(await csms.newEvents()).toEqual([]);
+  });
+
+  it('refusals are recorded at most 20 a minute per station; beyond that nothing is acknowledged (GenericError, retry later)', async () => {
+    const csms = csmsUnderTest('ocpp1.6');
+    const meterValues = (transactionId: number) => ({ connectorId: 1, transactionId, meterValue: [{ timestamp: at(6), sampledValue: [energy('10')] }] });
+    for (let transactionId = 100; transactionId < 120; transactionId += 1) expect(await csms.call('MeterValues', meterValues(transactionId))).toEqual({});
+    expect(await csms.newEvents()).toHaveLength(20);
+    await expect(csms.call('MeterValues', meterValues(120))).rejects.toMatchObject({ code: 'GenericError', message: expect.stringMatching(/more than 20 refused messages/) });
+    expect(await csms.newEvents()).toEqual([]);
+    // Known refusals are still acknowledged: they are in the log already.
+    expect(await csms.call('MeterValues', meterValues(100))).toEqual({});
   });
 
   it('StatusNotification during a transaction records its charging state; Finishing is EVConnected (parking)', async () => {
@@ -245,14 +264,19 @@ describe('OCPP 1.6 translation: station messages', () => {
     expect(await csms.newEvents()).toEqual([]);
   });
 
-  it('StopTransaction: no reason is Local; no idTag, no idTagInfo; other facts for an ended transaction are answered and reported', async () => {
+  it('StopTransaction: no reason is Local; no idTag, no idTagInfo; other facts for an ended transaction are answered and recorded as a refusal', async () => {
     const csms = csmsUnderTest('ocpp1.6');
     await csms.call('StartTransaction', { connectorId: 1, idTag: 'T', meterStart: 0, timestamp: at(5) });
     expect(await csms.call('StopTransaction', { meterStop: 10, timestamp: at(6), transactionId: 1 })).toEqual({});
     expect((await csms.newEvents()).at(-1)?.data.reason).toBe('Local');
     expect(await csms.call('StopTransaction', { meterStop: 20, timestamp: at(7), transactionId: 1 })).toEqual({});
-    expect(await csms.newEvents()).toEqual([]);
-    expect(csms.unrecorded.at(-1)?.why).toMatch(/already ended with other facts/);
+    expect(await csms.newEvents()).toEqual([
+      {
+        type: 'StationMessageRefused',
+        streamId: 'station-t1-CP-1',
+        data: expect.objectContaining({ action: 'StopTransaction', reason: 'stateConflict', transactionId: '1', detail: expect.stringMatching(/already ended with other facts/) }),
+      },
+    ]);
   });
 
   it('DataTransfer: UnknownVendorId unless a vendor handler is registered', async () => {

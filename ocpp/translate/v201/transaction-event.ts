@@ -5,7 +5,8 @@ import { OcppCallError } from '../../errors.js';
 import { ocpp201IdTokenInfo, type AuthorizationDecision } from '../shared/authorization.js';
 import type { Translation } from '../shared/context.js';
 import { readingsFrom201, registerWithContext201, type Ocpp201MeterValue } from '../shared/meter-values.js';
-import { authorizeAndRecord, recordOrReport } from '../shared/transactions.js';
+import { recordOrRefuse } from '../shared/refusals.js';
+import { authorizeAndRecord } from '../shared/transactions.js';
 
 /** Fixed namespace for 2.0.1 transaction aggregate ids (uuid v5); changing it would split sessions. */
 export const ocpp201TransactionNamespace = '5d0b8f6e-3c1a-5e2f-8a47-9b6d2c4e1f03';
@@ -16,7 +17,8 @@ export const ocpp201TransactionNamespace = '5d0b8f6e-3c1a-5e2f-8a47-9b6d2c4e1f03
  * 36 characters whatever their lengths (the domain keeps transaction ids up to 64).
  */
 export function transactionAggregateId201(stationId: string, stationTransactionId: string): string {
-  return uuidv5(`${stationId}\n${stationTransactionId}`, ocpp201TransactionNamespace);
+  // Bytes, not the string: uuid encodes a string with encodeURIComponent, which throws on a lone surrogate.
+  return uuidv5(Buffer.from(`${stationId}\n${stationTransactionId}`, 'utf8'), ocpp201TransactionNamespace);
 }
 
 export interface IdToken201 {
@@ -54,7 +56,8 @@ function stopReason(value: string | undefined): StopReason {
  * in the content), so a retry under any message id appends nothing. Messages may arrive out of
  * order or late (offline=true): readings go to the transaction decider, which flags late ones and
  * accepts readings after the end up to its endedAt. An Updated/Ended for a transaction whose
- * Started we never got cannot be recorded (the domain needs the start) and is reported.
+ * Started we never got cannot be recorded (the domain needs the start): answered, and recorded as
+ * a refusal (shared/refusals.ts).
  */
 export async function transactionEvent201(translation: Translation, payload: TransactionEvent201): Promise<unknown> {
   const stationTransactionId = payload.transactionInfo.transactionId;
@@ -74,6 +77,7 @@ export async function transactionEvent201(translation: Translation, payload: Tra
       aggregateId,
       commandId: id('authorize'),
       evseId: payload.evse?.id ?? null,
+      namedTransactionId: stationTransactionId,
     });
   }
 
@@ -106,7 +110,7 @@ export async function transactionEvent201(translation: Translation, payload: Tra
   // Before the end, so a state changed with the Ended message is not recorded as after it.
   const chargingState = payload.transactionInfo.chargingState;
   if (chargingState !== undefined && (chargingStates as readonly string[]).includes(chargingState)) {
-    await recordOrReport(translation, 'charging state', () =>
+    await recordOrRefuse(translation, { transactionId: stationTransactionId, fact: 'chargingState', what: 'charging state' }, () =>
       translation.send(
         { type: 'RecordChargingState', stationId, state: chargingState as ChargingState, changedAt: payload.timestamp, ...context },
         aggregateId,
@@ -117,7 +121,7 @@ export async function transactionEvent201(translation: Translation, payload: Tra
   }
 
   if (payload.eventType === 'Ended') {
-    await recordOrReport(translation, 'end', () =>
+    await recordOrRefuse(translation, { transactionId: stationTransactionId, fact: 'end', what: 'end' }, () =>
       translation.send(
         {
           type: 'EndTransaction',
@@ -137,7 +141,7 @@ export async function transactionEvent201(translation: Translation, payload: Tra
     );
   } else {
     for (const [index, reading] of readings.entries()) {
-      await recordOrReport(translation, `reading ${index}`, () =>
+      await recordOrRefuse(translation, { transactionId: stationTransactionId, fact: 'reading', what: `reading ${index}` }, () =>
         translation.send({ type: 'RecordMeterReading', stationId, ...reading }, aggregateId, id(`reading-${index}`), reading.sampledAt),
       );
     }

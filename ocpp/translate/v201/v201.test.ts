@@ -115,11 +115,16 @@ describe('OCPP 2.0.1 translation: station messages', () => {
     expect(ended).toMatchObject({ type: 'TransactionEnded', data: { meterStopWh: '2500', meterStopSource: 'lastReading', reason: 'Local' } });
   });
 
-  it('TransactionEvent for a transaction never started is answered and reported; Started without evse is refused', async () => {
+  it('TransactionEvent for a transaction never started is answered and recorded as a refusal; Started without evse is refused', async () => {
     const csms = csmsUnderTest('ocpp2.0.1');
     expect(await csms.call('TransactionEvent', txEvent('Updated', 5, at(10), { meterValue: [register(at(10), 10)] }))).toEqual({});
-    expect(await csms.newEvents()).toEqual([]);
-    expect(csms.unrecorded.at(-1)?.why).toMatch(/has not started/);
+    expect(await csms.newEvents()).toEqual([
+      {
+        type: 'StationMessageRefused',
+        streamId: 'station-t1-CP-1',
+        data: expect.objectContaining({ action: 'TransactionEvent', reason: 'unknownTransaction', transactionId: 'TX-A', detail: expect.stringMatching(/reading 0: .*has not started/) }),
+      },
+    ]);
     await expect(csms.call('TransactionEvent', txEvent('Started', 0, at(2)))).rejects.toMatchObject({ code: 'OccurrenceConstraintViolation' });
   });
 
