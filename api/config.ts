@@ -119,6 +119,9 @@ const environmentSchema = z.object({
   OCPI_BUSINESS_NAME: optional(z.string().max(100, { message: 'must be at most 100 characters' })),
 });
 
+/** Every variable read at start: `csms --help` and the README's configuration table list each (test/integration/cli-help.test.ts). */
+export const configurationVariables: readonly string[] = Object.keys(environmentSchema.shape);
+
 function seconds(max: number) {
   return z.coerce
     .number({ message: 'must be a number' })

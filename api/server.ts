@@ -44,6 +44,12 @@ export const httpParamLengthMax = 256;
 export const httpRequestTimeoutMs = 30_000;
 /** Idle keep-alive connections are closed after this, so shutdown does not wait on them long. */
 export const httpKeepAliveTimeoutMs = 5_000;
+/**
+ * A client (an OCPP handshake included) must have sent all its headers within this. Node's default
+ * is 60 s; half-sent handshakes are the cheapest way to hold sockets open (slow-loris), and a
+ * station sends its few header lines at once. Node checks it every 30 s (connectionsCheckingInterval).
+ */
+export const httpHeadersTimeoutMs = 10_000;
 
 export interface ServerDeps {
   readonly db: SqlDatabase;
@@ -128,6 +134,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     return503OnClosing: true,
     forceCloseConnections: 'idle',
   }) as unknown as FastifyInstance; // the https variant differs only in the server type
+  app.server.headersTimeout = httpHeadersTimeoutMs;
   await registerObservability(app, deps, mainListenerAccess(deps));
   app.decorate('metricsListener', await buildMetricsListener(app, deps));
   const clock = deps.clock ?? systemClock;

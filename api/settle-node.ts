@@ -2,6 +2,7 @@ import type { Clock } from '../adapters/clock/clock.js';
 import { sleepUnlessAborted } from '../adapters/clock/sleep.js';
 import { comparePositions, type EventStore } from '../adapters/event-store/port.js';
 import { quoteIdentifier, type SqlDatabase } from '../adapters/sql/port.js';
+import { lineFaultLog } from '../adapters/observability/background.js';
 import { reportUnexpectedError } from '../adapters/observability/unexpected-errors.js';
 import type { CommandBus } from '../commands/index.js';
 import { invariant } from '../domain/shared/assert.js';
@@ -269,12 +270,7 @@ async function disconnect(deps: SettlementDeps, instance: NodeInstance, station:
     });
     return true;
   } catch (error) {
-    reportUnexpectedError(
-      { error: (context, message) => deps.log(`${message}: ${station.tenantId}/${station.stationId}: ${String((context as { err?: unknown }).err)}`) },
-      'node-settlement',
-      error,
-      { tenantId: station.tenantId, stationId: station.stationId },
-    );
+    reportUnexpectedError(lineFaultLog(deps.log), 'node-settlement', error, { tenantId: station.tenantId, stationId: station.stationId });
     return false;
   }
 }

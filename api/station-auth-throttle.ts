@@ -109,6 +109,37 @@ export function addressKey(address: string | undefined): string {
 }
 
 /**
+ * Admissions per key in fixed windows: `take` counts one and says how long until the key may be
+ * admitted again (0: admitted now). Bounded like the failure books: `throttleKeysMax` keys, the
+ * least recently admitted dropped first (a dropped key starts afresh, which only errs on letting in).
+ */
+export class AdmissionWindows {
+  private readonly windows = new Map<string, { startedAtMs: number; admitted: number }>();
+
+  constructor(
+    private readonly admittedMax: number,
+    private readonly windowMs: number,
+  ) {
+    invariant(admittedMax >= 1 && windowMs > 0, 'a window admits at least one');
+  }
+
+  take(key: string, nowMs: number): number {
+    const current = this.windows.get(key);
+    const window = current !== undefined && nowMs - current.startedAtMs < this.windowMs ? current : { startedAtMs: nowMs, admitted: 0 };
+    if (window.admitted >= this.admittedMax) return window.startedAtMs + this.windowMs - nowMs;
+    window.admitted += 1;
+    this.windows.delete(key); // re-insert: Map order is the eviction order
+    this.windows.set(key, window);
+    while (this.windows.size > throttleKeysMax) this.windows.delete(this.windows.keys().next().value as string);
+    return 0;
+  }
+
+  size(): number {
+    return this.windows.size;
+  }
+}
+
+/**
  * A bounded work queue run `concurrentMax` at a time, always starting the waiting job of the lowest
  * tier (FIFO within a tier). Tiers and admission are asked again when a job is about to start, not
  * when it was queued: a key that failed or got blocked meanwhile is demoted or refused then, without

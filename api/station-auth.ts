@@ -12,6 +12,7 @@ import type { UnknownStationPolicy } from './config.js';
 import {
   addressKey,
   addressPasswordFailuresAllowed,
+  AdmissionWindows,
   FailureBook,
   stationPasswordFailuresAllowed,
   TieredWorkQueue,
@@ -199,6 +200,18 @@ export class PasswordVerificationBusyError extends HandshakeRefusedError {
   }
 }
 
+/**
+ * Connections of stations nobody registered admitted (pending) per source address (IPv6 by /64) per
+ * window. Each writes StationConnected, StationBooted and StationDisconnected to the event store,
+ * which keeps them for good: 1,000 made-up ids from one address wrote 3,000 events in 25 s. A site
+ * commissioning many new stations behind one NAT gets them all in within a few windows (429 and
+ * Retry-After, which stations honour like any refused connection).
+ */
+export const unknownStationConnectionsPerAddressMax = 30;
+/** The same from all addresses together, so that many addresses cannot write without bound either. Registered stations are never counted. */
+export const unknownStationConnectionsMax = 300;
+export const unknownStationConnectionWindowMs = 60_000;
+
 // ---------------------------------------------------------------------------------------------
 
 export const stationAuthenticationDenialReasons = [
@@ -207,6 +220,8 @@ export const stationAuthenticationDenialReasons = [
   'passwordWrong',
   /** Not checked: the station id or the address sent too many wrong passwords (429, Retry-After). */
   'throttled',
+  /** An unregistered station over its address's (or everyone's) allowance of unknown-station connections (429, Retry-After). */
+  'unknownStationsThrottled',
   'tlsRequired',
   'clientCertificateMissing',
   /** A client certificate was sent but did not verify against our CA (the OpenSSL code is logged). */
@@ -283,6 +298,18 @@ export function createStationAuthenticator(options: StationAuthenticatorOptions)
   const queue = new TieredWorkQueue(passwordVerificationsConcurrentMax, passwordVerificationsQueuedMax, () => new PasswordVerificationBusyError());
   let lookups = 0;
   let verifications = 0;
+  const unknownFromAddress = new AdmissionWindows(unknownStationConnectionsPerAddressMax, unknownStationConnectionWindowMs);
+  const unknownFromAll = new AdmissionWindows(unknownStationConnectionsMax, unknownStationConnectionWindowMs);
+
+  /** Admits an unregistered station as pending, within the allowances above; else 429 with Retry-After, counted but not logged per attempt. */
+  function admitUnknown(stationId: string, remoteAddress: string | undefined): 'pending' {
+    const now = nowMs();
+    const address = addressKey(remoteAddress);
+    const waitMs = unknownFromAddress.take(address, now) || unknownFromAll.take('', now);
+    if (waitMs === 0) return 'pending';
+    denialCounts.unknownStationsThrottled += 1;
+    throw new HandshakeRefusedError(429, Math.ceil(waitMs / 1000), `too many connections of unregistered stations from ${address} (station ${stationId})`);
+  }
 
   async function entryFor(stationId: string): Promise<CacheEntry> {
     const cached = cache.get(stationId);
@@ -393,7 +420,7 @@ export function createStationAuthenticator(options: StationAuthenticatorOptions)
         case 'reject':
           return deny(stationId, 'unknownStation');
         case 'pending':
-          return 'pending';
+          return admitUnknown(stationId, transport.remoteAddress);
         case 'accept':
           return 'accept';
       }

@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import { memoryActiveTransactions } from './translate/shared/active-transactions.js';
 import { createAdmissionControl } from './translate/shared/admission.js';
 import { toOcppCallError } from './translate/shared/errors.js';
@@ -6,7 +5,7 @@ import { domainOcppVersion, Translation, type TranslatorDeps } from './translate
 import { translate16 } from './translate/v16/index.js';
 import { translate201 } from './translate/v201/index.js';
 import type { BootStatus } from '../domain/station/events.js';
-import type { CallContext, ConnectionContext, DisconnectReason, OcppHandler } from './types.js';
+import type { CallContext, DisconnectReason, OcppHandler } from './types.js';
 
 export type { TranslatorDeps as CsmsOcppHandlerDeps, UnrecordedMessage } from './translate/shared/context.js';
 export type { UnknownTokenPolicy, TokenLookup } from './translate/shared/authorization.js';
@@ -23,24 +22,21 @@ export { stationStandingsRememberedMax } from './translate/shared/admission.js';
  */
 export function createCsmsOcppHandler(
   handlerDeps: TranslatorDeps & {
-    readonly newConnectionId?: () => string;
     /** This node's NODE_ID, recorded with each connection so a restart settles only its own (api/settle-node.ts). */
     readonly nodeId?: string;
   },
 ): OcppHandler {
   // One connector→transaction memory per handler, shared by all its calls (1.6 charging states).
   const deps: TranslatorDeps = { ...handlerDeps, activeTransactions: handlerDeps.activeTransactions ?? memoryActiveTransactions() };
-  const newConnectionId = handlerDeps.newConnectionId ?? randomUUID;
-  // The gateway passes the same context object to onConnected and onDisconnected of one socket.
-  const connectionIds = new WeakMap<ConnectionContext, string>();
+  // The connection id is the gateway's (ConnectionContext.connectionId), the one its calls carry too:
+  // one id per socket for the connect/disconnect events, the boot's command id and admission.
   // Who may send what before being accepted (Pending/Rejected/unauthenticated): shared/admission.ts.
   const admission = createAdmissionControl(deps.eventStore);
   const tenantOf = (ctx: { tenantId?: string }) => ctx.tenantId ?? deps.defaultTenantId;
 
   return {
     async onConnected(ctx) {
-      const connectionId = newConnectionId();
-      connectionIds.set(ctx, connectionId);
+      const { connectionId } = ctx;
       const now = deps.clock.now().toISOString();
       await deps.bus.send({
         commandId: `${ctx.stationId}:connect:${connectionId}`,
@@ -60,9 +56,9 @@ export function createCsmsOcppHandler(
     },
 
     async onDisconnected(ctx, reason: DisconnectReason) {
-      const connectionId = connectionIds.get(ctx);
-      if (connectionId === undefined) return; // onConnected never ran for it: nothing to close
-      connectionIds.delete(ctx);
+      // A close whose connect was never recorded (or a second close) is a no-op in the decider:
+      // it ignores a connection id that is not the station's current one.
+      const { connectionId } = ctx;
       const now = deps.clock.now().toISOString();
       await deps.bus.send({
         commandId: `${ctx.stationId}:disconnect:${connectionId}`,

@@ -94,22 +94,40 @@ export function jsonNestingExceeds(text: string, depthMax: number): boolean {
 
 /**
  * Where `value` holds a string or property name with U+0000 or a lone surrogate: a JSON pointer-like
- * path built from the (clean) names above it, or undefined when there is none. Iterative, with an
- * explicit stack, so it cannot overflow whatever reaches it.
+ * path built from the (clean) names above it, or undefined when there is none.
  */
 export function findUnstorableString(value: unknown): string | undefined {
+  return findInJson(value, (leaf) => typeof leaf === 'string' && unstorableCharacter.test(leaf), (key) => unstorableCharacter.test(key));
+}
+
+/**
+ * Where `value` holds a number JSON.parse read as Infinity or -Infinity (`1e999`, `-1e400`): valid
+ * JSON and of the schema's type (Ajv's `number` takes it), but no OCPP field can mean it, JSON.stringify
+ * writes it as null and the canonical JSON of command ids throws on it, so a station retrying it
+ * would get InternalError forever.
+ */
+export function findNonFiniteNumber(value: unknown): string | undefined {
+  return findInJson(value, (leaf) => typeof leaf === 'number' && !Number.isFinite(leaf), () => false);
+}
+
+/**
+ * The path of the first leaf `badLeaf` picks or of an object whose property name `badKey` picks
+ * (`/(property name)` appended), built only from names `badKey` passed. Iterative, with an explicit
+ * stack, so it cannot overflow whatever reaches it.
+ */
+function findInJson(value: unknown, badLeaf: (leaf: unknown) => boolean, badKey: (key: string) => boolean): string | undefined {
   const pending: { value: unknown; path: string }[] = [{ value, path: '' }];
   for (let next = pending.pop(); next; next = pending.pop()) {
     const { value: current, path } = next;
-    if (typeof current === 'string') {
-      if (unstorableCharacter.test(current)) return path || '/';
-    } else if (Array.isArray(current)) {
+    if (Array.isArray(current)) {
       current.forEach((item, index) => pending.push({ value: item, path: `${path}/${index}` }));
     } else if (typeof current === 'object' && current !== null) {
       for (const [key, item] of Object.entries(current)) {
-        if (unstorableCharacter.test(key)) return `${path}/(property name)`;
+        if (badKey(key)) return `${path}/(property name)`;
         pending.push({ value: item, path: `${path}/${key}` });
       }
+    } else if (badLeaf(current)) {
+      return path || '/';
     }
   }
   return undefined;
@@ -149,6 +167,10 @@ function unstorable(messageId: string, where: string, answer = true): ParsedFram
   return fault('property', messageId, `${where} contains U+0000 or an unpaired surrogate, which cannot be stored`, answer);
 }
 
+function outOfRange(messageId: string, where: string, answer = true): ParsedFrame {
+  return fault('property', messageId, `${where} is a number beyond the range of a double (read as infinity)`, answer);
+}
+
 export function parseFrame(text: string, depthMax = ocppJsonDepthMax): ParsedFrame {
   if (jsonNestingExceeds(text, depthMax)) return tooDeep(text, depthMax);
   let message: unknown;
@@ -175,6 +197,8 @@ export function parseFrame(text: string, depthMax = ocppJsonDepthMax): ParsedFra
       if (unstorableCharacter.test(action)) return unstorable(messageId, 'action');
       const badString = findUnstorableString(payload);
       if (badString !== undefined) return unstorable(messageId, `payload${badString}`);
+      const badNumber = findNonFiniteNumber(payload);
+      if (badNumber !== undefined) return outOfRange(messageId, `payload${badNumber}`);
       return { ok: true, frame: { type: 'call', messageId, action, payload } };
     }
     case messageTypeCallResult: {
@@ -184,6 +208,8 @@ export function parseFrame(text: string, depthMax = ocppJsonDepthMax): ParsedFra
       }
       const badString = findUnstorableString(payload);
       if (badString !== undefined) return unstorable(messageId, `payload${badString}`, false);
+      const badNumber = findNonFiniteNumber(payload);
+      if (badNumber !== undefined) return outOfRange(messageId, `payload${badNumber}`, false);
       return { ok: true, frame: { type: 'callResult', messageId, payload } };
     }
     case messageTypeCallError: {
@@ -194,6 +220,8 @@ export function parseFrame(text: string, depthMax = ocppJsonDepthMax): ParsedFra
       }
       const badString = findUnstorableString({ errorCode: code, errorDescription: description, errorDetails: details ?? {} });
       if (badString !== undefined) return unstorable(messageId, badString.slice(1), false);
+      const badNumber = findNonFiniteNumber(details);
+      if (badNumber !== undefined) return outOfRange(messageId, `errorDetails${badNumber === '/' ? '' : badNumber}`, false);
       return { ok: true, frame: { type: 'callError', messageId, code, description, details: details ?? {} } };
     }
     default:

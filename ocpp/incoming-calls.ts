@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { withDeadline } from '../adapters/clock/deadline.js';
 import { reportUnexpectedError } from '../adapters/observability/unexpected-errors.js';
 import { errorCodeFor, isValidErrorCode, OcppCallError } from './errors.js';
 import { encodeCallError, encodeCallResult } from './framing.js';
@@ -145,11 +146,7 @@ export class IncomingCalls {
   }
 
   private withTimeout<T>(work: Promise<T>): Promise<T> {
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new HandlerTimeout()), this.limits.handlerTimeoutMs);
-    });
-    return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
+    return withDeadline(work, this.limits.handlerTimeoutMs, () => new HandlerTimeout());
   }
 }
 

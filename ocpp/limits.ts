@@ -63,5 +63,23 @@ export const ocppPingIntervalMs = 60_000;
 /** Longest a handshake may wait for `authenticateStation`, so a slow credential store cannot pile up sockets. */
 export const ocppHandshakeTimeoutMs = 10_000;
 
+/**
+ * Answers waiting to be written to one station's socket (ws `bufferedAmount`: its own queue plus
+ * the socket's). A peer that sends but never reads would otherwise grow it without end: a 2-byte
+ * `[]` is answered with a ~100-byte CALLERROR, and 300 000 of them (2.4 MB sent) grew the server by
+ * 180 MB. 16 largest frames is far more than a station that reads ever leaves unread; past it the
+ * connection is terminated (reason `sendBufferFull`), the station may reconnect.
+ */
+export const ocppSendBufferBytesMax = 16 * ocppFrameBytesMax;
+
+/**
+ * Unreadable frames (not JSON, not an OCPP-J array, too deep, unstorable strings...) of one
+ * connection logged and passed to `onInvalidMessage` per `ocppFrameFaultWindowMs`; later ones in the
+ * window are still answered, but only counted. Unbounded, 300 000 two-byte `[]` frames wrote 300 000
+ * log lines (65 MB) in 4 s. A working station sends none; a broken one shows why well within this.
+ */
+export const ocppFrameFaultsPerWindowMax = 100;
+export const ocppFrameFaultWindowMs = 60_000;
+
 /** An invalid frame is passed to `onInvalidMessage` by its first characters only: enough to see what went wrong, bounded in size. */
 export const ocppInvalidFrameRecordCharsMax = 512;

@@ -4,6 +4,7 @@ import type { Duplex } from 'node:stream';
 import { TLSSocket, type PeerCertificate } from 'node:tls';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import { errorCodeFor, InvalidStationCallError, StationDisconnectedError, StationNotConnectedError } from './errors.js';
+import { withDeadline } from '../adapters/clock/deadline.js';
 import { reportUnexpectedError } from '../adapters/observability/unexpected-errors.js';
 import { encodeCallError, encodeFault, parseFrame, recordableText, unreadableMessageId, type ParsedFrame } from './framing.js';
 import { basicCredentials, chooseSubprotocol, HandshakeRefusedError, refuseHandshake, stationIdFromUrl } from './handshake.js';
@@ -27,6 +28,7 @@ export const defaultOcppLimits: OcppGatewayLimits = {
   reconnectWindowMs: limits.ocppReconnectWindowMs,
   pingIntervalMs: limits.ocppPingIntervalMs,
   handshakeTimeoutMs: limits.ocppHandshakeTimeoutMs,
+  sendBufferBytesMax: limits.ocppSendBufferBytesMax,
 };
 
 /** Private-use close code (RFC 6455 §7.4.2) for "a newer connection of this station took over". */
@@ -89,6 +91,7 @@ export class OcppGateway implements StationCaller {
           ...(tlsAuthorizationError !== undefined ? { tlsAuthorizationError } : {}),
         }),
         this.limits.handshakeTimeoutMs,
+        () => new Error(`no decision within ${this.limits.handshakeTimeoutMs} ms`),
       );
     } catch (error) {
       // "Come back later" (too many wrong passwords, password checks busy): counted by the hook, not logged per attempt.
@@ -180,6 +183,7 @@ export class OcppGateway implements StationCaller {
       version,
       new IncomingCalls(this.schemas, this.options.handler, this.limits, this.log),
       new OutgoingCalls(stationId, this.limits.outgoingQueueMax, this.schemas, this.log),
+      this.limits.sendBufferBytesMax,
     );
     this.sessions.set(stationId, session);
     return session;
@@ -216,6 +220,11 @@ export class OcppGateway implements StationCaller {
       const { fault } = parsed;
       const code = fault.answer ? errorCodeFor(fault.kind, ctx.ocppVersion) : undefined;
       if (fault.answer) session.send(connection, encodeFault(ctx.ocppVersion, fault));
+      const faults = countFault(connection, Date.now());
+      if (faults > limits.ocppFrameFaultsPerWindowMax) return;
+      if (faults === limits.ocppFrameFaultsPerWindowMax) {
+        this.log.warn({ stationId: ctx.stationId, faults }, 'ocpp station keeps sending unreadable frames: further ones in this minute are answered, not logged');
+      }
       reportInvalid(this.options.handler, this.log, ctx, {
         messageId: fault.messageId,
         description: fault.description,
@@ -314,6 +323,15 @@ export class OcppGateway implements StationCaller {
 
 const basicChallenge = { 'WWW-Authenticate': 'Basic realm="OCPP", charset="UTF-8"' };
 
+/** Counts one unreadable frame of the connection; returns the count in the current `ocppFrameFaultWindowMs`. */
+function countFault(connection: StationConnection, nowMs: number): number {
+  const current = connection.frameFaults;
+  const window = current !== undefined && nowMs - current.windowStartedAtMs < limits.ocppFrameFaultWindowMs ? current : { windowStartedAtMs: nowMs, count: 0 };
+  window.count += 1;
+  connection.frameFaults = window;
+  return window.count;
+}
+
 /** The `reportUnexpectedError` component of everything caught at the edge of a station connection. */
 const connectionComponent = 'ocpp-connection';
 
@@ -347,12 +365,4 @@ function lossyText(data: RawData): string {
 
 function nonEmpty(cert: PeerCertificate): PeerCertificate | undefined {
   return cert && Object.keys(cert).length > 0 ? cert : undefined;
-}
-
-function withDeadline<T>(work: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`no decision within ${ms} ms`)), ms);
-  });
-  return Promise.race([work, deadline]).finally(() => clearTimeout(timer));
 }

@@ -9,6 +9,8 @@ export interface StationConnection {
   readonly ctx: ConnectionContext;
   /** Cleared at each ping, set by the pong; still clear at the next ping means the peer is gone. */
   alive: boolean;
+  /** Unreadable frames in the current window (gateway's `ocppFrameFaultsPerWindowMax`). */
+  frameFaults?: { windowStartedAtMs: number; count: number };
   closeReason?: DisconnectReason | 'replaced';
 }
 
@@ -28,6 +30,7 @@ export class StationSession {
     version: OcppVersion,
     readonly incoming: IncomingCalls,
     readonly outgoing: OutgoingCalls,
+    private readonly sendBufferBytesMax: number,
   ) {
     this.version = version;
   }
@@ -38,8 +41,17 @@ export class StationSession {
    * recent-calls cache instead (incoming-calls.ts replays only answers that never went out).
    */
   send(connection: StationConnection, frame: string): boolean {
-    if (connection.ws.readyState !== connection.ws.OPEN) return false;
-    connection.ws.send(frame);
+    const { ws } = connection;
+    if (ws.readyState !== ws.OPEN) return false;
+    if (ws.bufferedAmount + Buffer.byteLength(frame) > this.sendBufferBytesMax) {
+      // A peer that does not read what it asked for: buffering on would let it grow our memory
+      // without end (limits.ts, ocppSendBufferBytesMax). Terminate, not close: a close frame
+      // would queue behind the same unread bytes.
+      connection.closeReason ??= 'sendBufferFull';
+      ws.terminate();
+      return false;
+    }
+    ws.send(frame);
     return true;
   }
 

@@ -1,6 +1,6 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import { openPglite } from '../adapters/sql/pglite.js';
 import type { SqlDatabase } from '../adapters/sql/port.js';
+import { createTestPgliteDatabase } from '../test/support/services.js';
 import { memoryTransactionIdAllocator, postgresTransactionIdAllocator, type TransactionIdAllocator } from './transaction-ids.js';
 
 async function behavesAsAllocator(allocator: TransactionIdAllocator) {
@@ -24,7 +24,7 @@ describe('1.6 transaction id allocators', () => {
   afterAll(async () => db?.close());
 
   it('Postgres (PGlite): a sequence and a key table; creating it twice is harmless', async () => {
-    db = await openPglite();
+    db = await createTestPgliteDatabase();
     await postgresTransactionIdAllocator(db);
     const allocator = await postgresTransactionIdAllocator(db);
     await behavesAsAllocator(allocator);

@@ -82,6 +82,8 @@ export type DisconnectReason =
   | 'pingTimeout'
   | 'protocolError'
   | 'frameTooBig'
+  /** It did not read our answers: more than `sendBufferBytesMax` waited to be written (limits.ts). */
+  | 'sendBufferFull'
   | 'serverShutdown';
 
 /**
@@ -129,6 +131,7 @@ export interface OcppGatewayLimits {
   readonly reconnectWindowMs: number;
   readonly pingIntervalMs: number;
   readonly handshakeTimeoutMs: number;
+  readonly sendBufferBytesMax: number;
 }
 
 export interface OcppLogger {

@@ -5,7 +5,8 @@ import { checkLease, leaseRetryIntervalMs, releaseLease, tryAcquireLease } from 
 import type { Projection } from './projection.js';
 import { liveSchemaName, readState } from './schema.js';
 import { sleepUnlessAborted } from '../adapters/clock/sleep.js';
-import { lineFaultLog, reportLoopFailure, RetryBackoff } from '../adapters/observability/background.js';
+import { RetryBackoff } from '../adapters/clock/backoff.js';
+import { lineFaultLog, reportLoopFailure } from '../adapters/observability/background.js';
 import { reportUnexpectedError } from '../adapters/observability/unexpected-errors.js';
 
 /** Events per live batch transaction: short, because a long writing transaction holds back

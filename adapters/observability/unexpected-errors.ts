@@ -41,7 +41,7 @@ export function reportUnexpectedError(log: FaultLog, component: string, error: u
   }
 }
 
-/** The count so far for one component (tests and /health). */
+/** The count so far for one component (tests; operators read the counter through /metrics). */
 export async function unexpectedErrorCount(component: string): Promise<number> {
   const metric = await unexpectedErrorsTotal.get();
   return metric.values.filter((value) => value.labels.component === component).reduce((sum, value) => sum + value.value, 0);

@@ -1,4 +1,5 @@
 import pg from 'pg';
+import { RetryBackoff } from '../clock/backoff.js';
 import { isDatabaseUnavailable } from './errors.js';
 import type { QueryResult, SqlDatabase, SqlExecutor } from './port.js';
 
@@ -133,7 +134,7 @@ async function listenReconnecting(
 ): Promise<() => Promise<void>> {
   let current: pg.Client | null = null;
   let stopped = false;
-  let retryDelayMs = listenReconnectDelayMinMs;
+  const backoff = new RetryBackoff(listenReconnectDelayMinMs, listenReconnectDelayMaxMs);
   let retryTimer: NodeJS.Timeout | undefined;
 
   async function open(): Promise<void> {
@@ -184,16 +185,15 @@ async function listenReconnecting(
       open().then(
         () => {
           if (stopped) return;
-          retryDelayMs = listenReconnectDelayMinMs;
+          backoff.reset();
           log(`postgres: LISTEN ${channel} reopened`);
           onNotify('');
         },
         () => {
-          retryDelayMs = Math.min(retryDelayMs * 2, listenReconnectDelayMaxMs);
-          scheduleReopen();
+          if (!stopped) scheduleReopen(); // a failure after stop() schedules nothing that would outlive it
         },
       );
-    }, retryDelayMs);
+    }, backoff.next());
   }
 
   await open();

@@ -22,11 +22,15 @@ Exit codes: 0 ok, 1 a check failed (verify, audit), 2 usage or configuration err
 3 could not run (database unreachable or in use, unexpected error).
 
 Configuration comes from environment variables: DATABASE_URL (absent: embedded PGlite in DATA_DIR,
-default ./data), EVENTSTORE_URL, REDIS_URL, INFLUX_URL, HOST, PORT, LOG_LEVEL, TENANT_ID;
+default ./data), EVENTSTORE_URL, REDIS_URL, INFLUX_URL (checked, not used yet), HOST, PORT,
+LOG_LEVEL, TENANT_ID, NODE_ID (this node's identity across restarts, default the host name);
 OCPP: OCPP_UNKNOWN_STATIONS (reject | pending | accept, default pending), OCPP_UNKNOWN_TOKENS
 (reject | accept, default reject), OCPP_HEARTBEAT_INTERVAL_S (300), OCPP_PING_INTERVAL_S (60),
 OCPP_ALLOW_UNSECURED (false); TLS_CERT_FILE + TLS_KEY_FILE (HTTPS/WSS, profile 2), TLS_CA_FILE
-(client certificates, profile 3); ADMIN_API_TOKEN (operator API; unset: loopback only);
+(client certificates, profile 3), TLS_PROFILE (intermediate | modern), TLS_CIPHERS (OpenSSL list
+replacing the profile's); ADMIN_API_TOKEN (operator API; unset: loopback only);
+METRICS_TOKEN (bearer for /metrics and /health details; unset: loopback only), METRICS_PORT +
+METRICS_HOST (a separate /metrics + /health listener, default host 127.0.0.1);
 OCPI: OCPI_PUBLIC_URL (how partners reach us), OCPI_SECRET (seals partner tokens, 32+ chars),
 OCPI_COUNTRY_CODE (NL), OCPI_PARTY_ID (CSM), OCPI_BUSINESS_NAME (Open-CSMS);
 CSMS_SERVER_URL (the running server: commands with --server then always go through it).

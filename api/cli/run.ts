@@ -3,6 +3,7 @@ import { loadConfig, ConfigError, type Config } from '../config.js';
 import type { Services } from '../composition.js';
 import { EmbeddedDatabaseInUseError } from '../embedded-lock.js';
 import { IllegalStateError, InvalidCommandError } from '../../domain/shared/errors.js';
+import { isDatabaseUnavailable } from '../../adapters/sql/errors.js';
 
 /**
  * What every command shares: exit codes, error reporting, opening and always closing services.
@@ -109,8 +110,6 @@ export async function withServices<T>(
 
 /** SQLSTATE codes (5 characters) that mean "a schema or table is missing": the database was never migrated. */
 const missingSchemaSqlStates = new Set(['42P01', '3F000']);
-/** Node system error codes of a connection that failed or broke: the database (or server) is unreachable. */
-const unreachableErrorCodes = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'ENOTFOUND', 'EHOSTUNREACH', 'ENETUNREACH', 'EPIPE', 'EAI_AGAIN']);
 
 /**
  * The message and exit code of a failure an operator can meet in normal use (bad input, the
@@ -124,8 +123,9 @@ export function expectedFailure(error: unknown): { message: string; exitCode: Ex
   if (error instanceof InvalidCommandError || error instanceof IllegalStateError) return { message: error.message, exitCode: ExitCode.usage };
   if (!(error instanceof Error)) return null;
   const code = (error as { code?: unknown }).code;
+  // One rule for "the database is away" (refused, reset, restarting, terminated), shared with the server's loops.
+  if (isDatabaseUnavailable(error)) return { message: `cannot reach the database: ${error.message || String(code)}`, exitCode: ExitCode.failed };
   if (typeof code !== 'string') return null;
-  if (unreachableErrorCodes.has(code)) return { message: `cannot reach the database: ${error.message || code}`, exitCode: ExitCode.failed };
   if (/^[0-9A-Z]{5}$/.test(code)) {
     const hint = missingSchemaSqlStates.has(code) ? ': a schema is missing, run `csms migrate`' : '';
     return { message: `the database refused: ${error.message} (SQLSTATE ${code})${hint}`, exitCode: ExitCode.failed };

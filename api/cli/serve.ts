@@ -21,9 +21,8 @@ export const shutdownGraceMs = Object.values(serveShutdownDeadlinesMs).reduce((s
 
 /** The lines that tell stations, partners and operators where to connect. */
 export function connectionLines(config: Config, port: number, metricsPort: number | null = null): string[] {
-  // 0.0.0.0 / :: are not addresses a client can dial; show the loopback form and say so.
-  const listensEverywhere = config.host === '0.0.0.0' || config.host === '::';
-  const host = listensEverywhere ? '127.0.0.1' : config.host.includes(':') ? `[${config.host}]` : config.host;
+  const listensEverywhere = isWildcardHost(config.host);
+  const host = dialableHost(config.host);
   const secure = config.tls !== null;
   const http = `${secure ? 'https' : 'http'}://${host}:${port}`;
   const storage = describeStorage(config);
@@ -46,12 +45,19 @@ export function connectionLines(config: Config, port: number, metricsPort: numbe
   return lines;
 }
 
+const isWildcardHost = (host: string): boolean => host === '0.0.0.0' || host === '::';
+
+/** A listen address as a client dials it in a URL: 0.0.0.0 / :: are not dialable (loopback shown instead); IPv6 in brackets. */
+function dialableHost(host: string): string {
+  if (isWildcardHost(host)) return '127.0.0.1';
+  return host.includes(':') ? `[${host}]` : host;
+}
+
 /** Where Prometheus scrapes, and what it needs to be let in (api/plugins/observability-access.ts). */
 function metricsLine(config: Config, http: string, metricsPort: number | null): string {
   const listener = config.metrics.listener;
   if (listener !== null && metricsPort !== null) {
-    const everywhere = listener.host === '0.0.0.0' || listener.host === '::';
-    const host = everywhere ? '127.0.0.1' : listener.host.includes(':') ? `[${listener.host}]` : listener.host;
+    const host = dialableHost(listener.host);
     const access = config.metrics.token === null ? 'open to whoever reaches this address' : 'Bearer METRICS_TOKEN';
     return `  metrics:              http://${host}:${metricsPort}/metrics (${access}; /health details too)`;
   }

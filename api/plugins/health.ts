@@ -1,4 +1,5 @@
 import type { FastifyPluginAsync } from 'fastify';
+import { withDeadline } from '../../adapters/clock/deadline.js';
 import type { EventStore } from '../../adapters/event-store/port.js';
 import type { SqlDatabase } from '../../adapters/sql/port.js';
 import { projectionStatus } from '../../projections/index.js';
@@ -35,11 +36,7 @@ export interface HealthBody {
 }
 
 function withTimeout<T>(work: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what} did not answer within ${ms} ms`)), ms);
-  });
-  return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
+  return withDeadline(work, ms, () => new Error(`${what} did not answer within ${ms} ms`));
 }
 
 export const healthPlugin: FastifyPluginAsync<HealthOptions> = async (app, options) => {

@@ -1,6 +1,7 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { Counter, Gauge, Registry } from 'prom-client';
 import type { Clock } from '../../adapters/clock/clock.js';
+import { withDeadline } from '../../adapters/clock/deadline.js';
 import type { SqlExecutor } from '../../adapters/sql/port.js';
 import { observabilityRegistry } from '../../adapters/observability/unexpected-errors.js';
 import { pushMetricsRegistry } from '../../ocpi/push/metrics.js';
@@ -30,12 +31,8 @@ export interface MetricsOptions {
   readonly stationAuthentication?: () => Pick<StationAuthenticator, 'denials' | 'passwordVerifications'> | undefined;
 }
 
-async function withTimeout<T>(work: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`the database did not answer within ${ms} ms`)), ms);
-  });
-  return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
+function withTimeout<T>(work: Promise<T>, ms: number): Promise<T> {
+  return withDeadline(work, ms, () => new Error(`the database did not answer within ${ms} ms`));
 }
 
 export const metricsPlugin: FastifyPluginAsync<MetricsOptions> = async (app, options) => {

@@ -7,7 +7,8 @@ import type { BillingConfig, CdrSiteLookup } from './billing-config.js';
 import { billTransaction, completeCredit, type BillingDeps } from './billing-steps.js';
 import { memoryCheckpoint, postgresCheckpoint, type CheckpointStore } from './checkpoint.js';
 import { sleepUnlessAborted } from '../../adapters/clock/sleep.js';
-import { lineFaultLog, reportLoopFailure, RetryBackoff } from '../../adapters/observability/background.js';
+import { RetryBackoff } from '../../adapters/clock/backoff.js';
+import { lineFaultLog, reportLoopFailure } from '../../adapters/observability/background.js';
 import { reportUnexpectedError } from '../../adapters/observability/unexpected-errors.js';
 
 /**

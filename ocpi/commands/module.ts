@@ -1,3 +1,4 @@
+import { rememberBounded } from '../../domain/shared/bounded-map.js';
 import type { OcpiModuleContext } from '../plugin.js';
 import type { StationCommandOptions, StationCommandOutcome } from '../ports.js';
 import { commandRequestSchemas, commandResultSchema, commandResponseSchema, commandTypeSchema, type CommandResponse, type CommandType } from '../schemas/commands.js';
@@ -30,13 +31,6 @@ type Plan =
   | { readonly responseUrl: string; readonly run: (options: StationCommandOptions) => Promise<StationCommandOutcome>; readonly onAccepted?: () => void };
 
 const refuse = (result: CommandResponse['result'], message: string): { readonly respond: CommandResponse } => ({ respond: { result, timeout: 0, message: displayText(message) } });
-
-function remember<K, V>(map: Map<K, V>, key: K, value: V, max: number): void {
-  map.delete(key);
-  map.set(key, value);
-  // Insertion order: the first key is the oldest.
-  while (map.size > max) map.delete(map.keys().next().value as K);
-}
 
 export function commandsModule(context: OcpiModuleContext): void {
   const runner = createAsyncCommandRunner(context.app, 'commands');
@@ -84,7 +78,7 @@ export function commandsModule(context: OcpiModuleContext): void {
         const reservationId = integerIdFor(key);
         return {
           responseUrl: reserve.response_url,
-          onAccepted: () => remember(reservations, key, target.evse.stationId, reservationsRememberedMax),
+          onAccepted: () => rememberBounded(reservations, key, target.evse.stationId, reservationsRememberedMax),
           run: (options) =>
             stations.reserveNow(
               target.evse.stationId,
@@ -139,7 +133,7 @@ export function commandsModule(context: OcpiModuleContext): void {
         await postResult(context, { partnerId: caller.partnerId, url: planned.responseUrl, correlationId: ids.correlationId, schema: commandResultSchema, body: result });
       });
       if (!started) return { data: commandResponseSchema.parse(refuse('REJECTED', 'too many commands in progress; try again shortly').respond) };
-      remember(operationIds, operationId, true, operationIdsRememberedMax);
+      rememberBounded(operationIds, operationId, true, operationIdsRememberedMax);
       return { data: commandResponseSchema.parse({ result: 'ACCEPTED', timeout }) };
     },
   });

@@ -1,6 +1,7 @@
 import type { Clock } from '../../adapters/clock/clock.js';
 import { sleepUnlessAborted } from '../../adapters/clock/sleep.js';
-import { lineFaultLog, reportLoopFailure, RetryBackoff } from '../../adapters/observability/background.js';
+import { RetryBackoff } from '../../adapters/clock/backoff.js';
+import { lineFaultLog, reportLoopFailure } from '../../adapters/observability/background.js';
 import { reportUnexpectedError } from '../../adapters/observability/unexpected-errors.js';
 import type { EventStore } from '../../adapters/event-store/port.js';
 import type { SqlDatabase } from '../../adapters/sql/port.js';

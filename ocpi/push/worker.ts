@@ -1,5 +1,6 @@
 import { sleepUnlessAborted } from '../../adapters/clock/sleep.js';
-import { lineFaultLog, reportLoopFailure, RetryBackoff } from '../../adapters/observability/background.js';
+import { RetryBackoff } from '../../adapters/clock/backoff.js';
+import { lineFaultLog, reportLoopFailure } from '../../adapters/observability/background.js';
 import { reportUnexpectedError } from '../../adapters/observability/unexpected-errors.js';
 import type { SqlDatabase } from '../../adapters/sql/port.js';
 import { isDatabaseUnavailable } from '../../adapters/sql/errors.js';

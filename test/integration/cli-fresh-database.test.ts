@@ -141,6 +141,9 @@ describe('expected failures are one clear line, never a stack', () => {
   it.each([
     ['a database error (SQLSTATE)', Object.assign(new Error('relation "proj_x.y" does not exist'), { code: '42P01' }), ExitCode.failed, /the database refused: relation "proj_x.y" does not exist \(SQLSTATE 42P01\): a schema is missing, run `csms migrate`/],
     ['a connection lost mid-command', Object.assign(new Error('read ECONNRESET'), { code: 'ECONNRESET' }), ExitCode.failed, /cannot reach the database: read ECONNRESET/],
+    // The same rule as the server's loops (adapters/sql/errors.ts): a server going away is not a refusal.
+    ['PostgreSQL stopping (SQLSTATE 57P01)', Object.assign(new Error('terminating connection due to administrator command'), { code: '57P01' }), ExitCode.failed, /cannot reach the database: terminating connection/],
+    ['a socket closed under pg (no code)', new Error('Connection terminated unexpectedly'), ExitCode.failed, /cannot reach the database: Connection terminated/],
     ['invalid configuration', new ConfigError(['PORT="x": must be a number']), ExitCode.usage, /invalid configuration/],
   ])('%s', (_label, error, exitCode, message) => {
     const lines: string[] = [];

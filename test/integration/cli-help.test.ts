@@ -1,4 +1,6 @@
+import { readFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
+import { configurationVariables } from '../../api/config.js';
 import { runCli } from '../support/cli.js';
 import { runCliInProcess } from '../support/cli-in-process.js';
 
@@ -34,6 +36,17 @@ describe('csms --help', () => {
     expect(exitCode).toBe(0);
     expect(stdout).toMatch(/Exit codes: 0 ok, 1 a check failed/);
     expect(stdout).toContain('DATABASE_URL');
+  });
+
+  it('names every configuration variable, as the README configuration table does', async () => {
+    const { stdout } = await runCliInProcess(['--help']);
+    const readme = await readFile(new URL('../../README.md', import.meta.url), 'utf8');
+    const table = readme.slice(readme.indexOf('## Configuration'), readme.indexOf('## Operating it'));
+    expect(configurationVariables.length).toBeGreaterThan(20);
+    for (const variable of configurationVariables) {
+      expect(stdout, `csms --help lists ${variable}`).toMatch(new RegExp(`\\b${variable}\\b`));
+      expect(table, `README lists ${variable}`).toContain(`\`${variable}\``);
+    }
   });
 });
 

@@ -16,6 +16,9 @@ import {
   stationCredentialsUnknownCacheTtlMs,
   streamStationCredentials,
   passwordVerificationsPerStationMax,
+  unknownStationConnectionsMax,
+  unknownStationConnectionsPerAddressMax,
+  unknownStationConnectionWindowMs,
   verifyStationPassword,
   type StationCredentials,
   type StationCredentialsLookup,
@@ -158,7 +161,8 @@ describe('station authentication by security profile', () => {
         return null;
       },
       tenantId: 'default',
-      unknownStations: 'pending',
+      // 'accept': the subject is the cache; pending admissions have an allowance per address (below).
+      unknownStations: 'accept',
       allowUnsecured: false,
       log: { warn: () => {} },
     });
@@ -168,6 +172,32 @@ describe('station authentication by security profile', () => {
     expect(lookups).toHaveLength(stationCredentialsCacheEntriesMax + 1);
     await auth.authenticateStation('CP-0', undefined, undefined, plain); // oldest: evicted
     expect(lookups).toHaveLength(stationCredentialsCacheEntriesMax + 2);
+  });
+
+  it(`unregistered stations are admitted pending ${unknownStationConnectionsPerAddressMax} a window per address and ${unknownStationConnectionsMax} in all, then 429; registered ones never count`, async () => {
+    const { auth, advanceMs } = authenticator({ unknownStations: 'pending' });
+    const from = (remoteAddress: string) => ({ tls: false, remoteAddress });
+    for (let i = 0; i < unknownStationConnectionsPerAddressMax; i++) {
+      expect(await auth.authenticateStation(`NEW-${i}`, undefined, undefined, from('203.0.113.7'))).toBe('pending');
+    }
+    const refused = await auth.authenticateStation('NEW-X', undefined, undefined, from('203.0.113.7')).catch((error: unknown) => error);
+    expect(refused).toBeInstanceOf(HandshakeRefusedError);
+    expect(refused).toMatchObject({ status: 429, retryAfterSeconds: unknownStationConnectionWindowMs / 1000 });
+    // Another address is not held up; a registered station from the busy address is not either.
+    expect(await auth.authenticateStation('NEW-X', undefined, undefined, from('198.51.100.1'))).toBe('pending');
+    expect(await auth.authenticateStation('CP-1', password, undefined, from('203.0.113.7'))).toBe('accept');
+    expect(auth.denials().unknownStationsThrottled).toBe(1);
+    advanceMs(unknownStationConnectionWindowMs);
+    expect(await auth.authenticateStation('NEW-X', undefined, undefined, from('203.0.113.7'))).toBe('pending');
+    // Many addresses together stop at the overall allowance.
+    advanceMs(unknownStationConnectionWindowMs);
+    const outcomes = await Promise.all(
+      Array.from({ length: unknownStationConnectionsMax + 10 }, (_, i) =>
+        auth.authenticateStation(`MANY-${i}`, undefined, undefined, from(`192.0.2.${i % 250}`)).catch((error: unknown) => error),
+      ),
+    );
+    expect(outcomes.filter((outcome) => outcome === 'pending')).toHaveLength(unknownStationConnectionsMax);
+    expect(outcomes.filter((outcome) => outcome instanceof HandshakeRefusedError && outcome.status === 429)).toHaveLength(10);
   });
 
   it('a failing lookup is counted and rethrown (the gateway answers 503, not "unknown")', async () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { errorCodeFor, isValidErrorCode, type FailureKind } from '../../ocpp/errors.js';
-import { encodeCallError, findUnstorableString, jsonNestingExceeds, parseFrame, recordableText } from '../../ocpp/framing.js';
+import { encodeCallError, findNonFiniteNumber, findUnstorableString, jsonNestingExceeds, parseFrame, recordableText } from '../../ocpp/framing.js';
 import { ocppErrorDescriptionCharsMax, ocppJsonDepthMax, ocppMessageIdCharsMax } from '../../ocpp/limits.js';
 
 describe('OCPP-J framing', () => {
@@ -78,6 +78,19 @@ describe('OCPP-J framing: hostile content (issue 9)', () => {
     expect(parseFrame('[2,"s\\ud800","Heartbeat",{}]')).toMatchObject({ ok: false, fault: { kind: 'unreadable', messageId: '-1' } });
     expect(parseFrame('[3,"s2",{"a":"\\udc00"}]')).toMatchObject({ ok: false, fault: { kind: 'property', answer: false } });
     expect(parseFrame('[4,"s3","GenericError","d",{"x":"\\u0000"}]')).toMatchObject({ ok: false, fault: { description: expect.stringMatching(/^errorDetails\/x/), answer: false } });
+  });
+
+  it('refuses numbers JSON.parse reads as infinity (1e999) with PropertyConstraintViolation; keeps -0 and 1e-400 (they read as 0)', () => {
+    expect(findNonFiniteNumber({ a: [1, { b: -0, c: 1e-300 }] })).toBeUndefined();
+    expect(findNonFiniteNumber({ a: [1, { b: Number.NEGATIVE_INFINITY }] })).toBe('/a/1/b');
+    expect(parseFrame('[2,"n1","StatusNotification",{"connectorId":1e999,"errorCode":"NoError","status":"Available"}]')).toMatchObject({
+      ok: false,
+      fault: { kind: 'property', messageId: 'n1', answer: true, description: expect.stringMatching(/^payload\/connectorId /) },
+    });
+    expect(parseFrame('[2,"n2","DataTransfer",{"vendorId":"v","data":[-1e400]}]')).toMatchObject({ ok: false, fault: { kind: 'property', messageId: 'n2' } });
+    expect(parseFrame('[3,"n3",{"a":1e999}]')).toMatchObject({ ok: false, fault: { kind: 'property', answer: false } });
+    expect(parseFrame('[4,"n4","GenericError","d",{"x":1e999}]')).toMatchObject({ ok: false, fault: { answer: false } });
+    expect(parseFrame('[2,"n5","StatusNotification",{"connectorId":-0,"errorCode":"NoError","status":"Available","n":1e-400}]').ok).toBe(true);
   });
 
   it('records refused frames in storable characters only', () => {

@@ -4,7 +4,7 @@ import { v5 as uuidv5 } from 'uuid';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { unexpectedErrorCount } from '../../adapters/observability/unexpected-errors.js';
 import { OcppGateway } from '../../ocpp/gateway.js';
-import { ocppInvalidFrameRecordCharsMax, ocppJsonDepthMax } from '../../ocpp/limits.js';
+import { ocppFrameFaultsPerWindowMax, ocppInvalidFrameRecordCharsMax, ocppJsonDepthMax, ocppSendBufferBytesMax } from '../../ocpp/limits.js';
 import type { OcppLogger } from '../../ocpp/types.js';
 import { ocpp201TransactionNamespace, transactionAggregateId201 } from '../../ocpp/translate/v201/transaction-event.js';
 import { StationSimulator } from '../support/station-simulator.js';
@@ -133,6 +133,37 @@ describe('OCPP gateway: hostile frames', () => {
       await station.close();
     });
   }
+
+  it(`answers every unreadable frame but records (and logs) only ${ocppFrameFaultsPerWindowMax} a minute per connection`, async () => {
+    const station = await gateway.connect('CP-1', ['ocpp1.6']);
+    const recorded = () => gateway.handler.invalid.filter((problem) => problem.description === 'message is not an OCPP-J array').length;
+    const before = recorded();
+    const sent = ocppFrameFaultsPerWindowMax + 50;
+    for (let i = 0; i < sent; i++) station.sendRaw('[]');
+    await eventually(() => station.received.filter((f) => isCallError(f, 'FormationViolation', '-1')).length === sent);
+    station.received.length = 0;
+    expect(await station.call('Heartbeat', {})).toHaveProperty('currentTime');
+    expect(recorded() - before).toBe(ocppFrameFaultsPerWindowMax);
+    await station.close();
+  });
+
+  it(`a station that never reads its answers is cut off past ocppSendBufferBytesMax (${ocppSendBufferBytesMax} bytes) waiting, not buffered without end`, async () => {
+    const other = await gateway.connect('CP-2', ['ocpp2.0.1']);
+    const station = await gateway.connect('CP-1', ['ocpp1.6']);
+    // Stop reading: answers pile up in the kernel's buffers, then in the server's socket.
+    (station.ws as unknown as { _socket: { pause(): void } })._socket.pause();
+    const cutOff = () => gateway.handler.events.some((e) => e.type === 'disconnected' && e.stationId === 'CP-1' && e.reason === 'sendBufferFull');
+    // Each 2-byte `[]` is answered with a ~90-byte CALLERROR. Bounded: loopback kernel buffers hold
+    // a few MB, so 400 000 answers (~36 MB) are far more than needed.
+    for (let sent = 0; sent < 400_000 && !cutOff(); sent += 2_000) {
+      for (let i = 0; i < 2_000; i++) station.ws.send('[]');
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+    await eventually(cutOff, 10_000);
+    expect(await other.call('Heartbeat', {})).toHaveProperty('currentTime');
+    station.terminate();
+    await other.close();
+  });
 
   it('a text frame of invalid UTF-8 is closed by ws with 1007 (RFC 6455 §8.1); other stations keep working', async () => {
     const other = await gateway.connect('CP-2', ['ocpp2.0.1']);

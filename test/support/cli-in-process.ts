@@ -1,9 +1,9 @@
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { cp, mkdtemp, rename, rm } from 'node:fs/promises';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { lockFileName } from '../../api/embedded-lock.js';
-import { cliTimeoutMsDefault, repoRoot, tempDataDir, type CliResult } from './cli.js';
+import { cliTimeoutMsDefault, tempDataDir, type CliResult } from './cli.js';
+import { copyPgliteCluster } from './pglite-template.js';
 
 /**
  * Runs a `csms` command inside the test's own process: `main()` from api/cli/main.ts with the
@@ -144,44 +144,14 @@ async function runNow(args: readonly string[], options: InProcessCliOptions): Pr
   return { exitCode, signal: null, stdout, stderr };
 }
 
-// ---------------------------------------------------------------------------------------------
-// An embedded data folder whose PGlite cluster already exists.
-
 /**
- * A fresh embedded folder costs an initdb on first open: 1.5-2 s here, 6-8 s on a loaded
- * machine, in every file that runs CLI commands on DATA_DIR. An initialized cluster is the same
- * files every time for one PGlite version, so it is made once per machine and copied (~0.4 s for
- * its ~40 MB). Only Postgres's own initdb is skipped: the application's migrations still run when
- * a command opens the folder. Tests of a folder that does not exist yet use tempDataDir.
+ * Like tempDataDir, with the embedded database's PGlite cluster already initialized (copied from
+ * a template, test/support/pglite-template.ts): a first open then costs no initdb. For tests of a
+ * folder that does not exist yet, use tempDataDir.
  */
-function pgliteVersion(): string {
-  const manifest = path.join(repoRoot, 'node_modules', '@electric-sql', 'pglite', 'package.json');
-  return (JSON.parse(readFileSync(manifest, 'utf8')) as { version: string }).version;
-}
-
-let template: Promise<string> | undefined;
-
-async function pgliteClusterTemplate(): Promise<string> {
-  const dir = path.join(tmpdir(), `csms-pglite-cluster-${pgliteVersion()}`);
-  if (existsSync(path.join(dir, 'PG_VERSION'))) return dir;
-  const { PGlite } = await import('@electric-sql/pglite');
-  const building = await mkdtemp(`${dir}-building-`);
-  const db = await PGlite.create(building);
-  await db.close();
-  // Another test process may finish its own copy first: the rename is atomic, and the loser's
-  // copy (identical) is thrown away.
-  await rename(building, dir).catch(async (error: NodeJS.ErrnoException) => {
-    await rm(building, { recursive: true, force: true });
-    if (!existsSync(path.join(dir, 'PG_VERSION'))) throw error;
-  });
-  return dir;
-}
-
-/** Like tempDataDir, with the PGlite cluster already initialized (see above); `remove()` deletes it. */
 export async function tempDataDirInitialized(label: string): Promise<{ dir: string; remove(): Promise<void> }> {
-  template ??= pgliteClusterTemplate();
   const data = await tempDataDir(label);
   const { pgliteSubfolder } = await import('../../api/composition.js');
-  await cp(await template, path.join(data.dir, pgliteSubfolder), { recursive: true });
+  await copyPgliteCluster(path.join(data.dir, pgliteSubfolder));
   return data;
 }

@@ -3,6 +3,7 @@ import pg from 'pg';
 import { openPglite } from '../../adapters/sql/pglite.js';
 import { openPostgres } from '../../adapters/sql/postgres.js';
 import type { SqlDatabase } from '../../adapters/sql/port.js';
+import { pgliteClusterDump } from './pglite-template.js';
 
 /**
  * Real services for tests. A file that needs a server asks `requirePostgres()` (etc.): on a
@@ -80,7 +81,10 @@ export async function createTestPostgresDatabase(label: string): Promise<{ url: 
   };
 }
 
-/** An in-memory embedded database: always available, nothing to clean up but `close()`. */
-export function createTestPgliteDatabase(): Promise<SqlDatabase> {
-  return openPglite();
+/**
+ * An in-memory embedded database: always available, nothing to clean up but `close()`. It starts
+ * from an initialized cluster (test/support/pglite-template.ts) rather than running initdb.
+ */
+export async function createTestPgliteDatabase(): Promise<SqlDatabase> {
+  return openPglite({ initialData: await pgliteClusterDump() });
 }

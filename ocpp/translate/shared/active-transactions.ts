@@ -1,3 +1,5 @@
+import { rememberBounded } from '../../../domain/shared/bounded-map.js';
+
 /**
  * Which transaction runs on a 1.6 connector, so a StatusNotification (which names no transaction)
  * can record the charging state on it. 1.6 only: 2.0.1 sends chargingState inside TransactionEvent.
@@ -22,9 +24,7 @@ export function memoryActiveTransactions(rememberedMax = activeTransactionsRemem
   return {
     started(tenantId, stationId, evseId, transactionId) {
       const connector = key(tenantId, stationId, evseId);
-      byConnector.delete(connector); // re-insert: Map order is insertion order, oldest first
-      byConnector.set(connector, transactionId);
-      while (byConnector.size > rememberedMax) byConnector.delete(byConnector.keys().next().value as string);
+      rememberBounded(byConnector, connector, transactionId, rememberedMax);
     },
     ended(tenantId, stationId, transactionId) {
       const prefix = `${tenantId}\n${stationId}\n`;

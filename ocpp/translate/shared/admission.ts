@@ -1,6 +1,7 @@
 import type { EventStore } from '../../../adapters/event-store/port.js';
 import { streamEventsMax, streamReadPageSizeMax } from '../../../commands/handler.js';
 import { upcast } from '../../../domain/events.js';
+import { rememberBounded } from '../../../domain/shared/bounded-map.js';
 import { streamName } from '../../../domain/shared/event.js';
 import { stationAggregateType, type BootStatus, type StationEventData } from '../../../domain/station/events.js';
 import { OcppCallError } from '../../errors.js';
@@ -88,11 +89,7 @@ export function createAdmissionControl(eventStore: EventStore): AdmissionControl
   const remembered = new Map<string, Remembered>();
   const keyOf = (translation: Translation) => `${translation.tenantId}\n${translation.stationId}`;
 
-  function remember(key: string, entry: Remembered): void {
-    remembered.delete(key); // re-insert: Map order is the LRU order
-    remembered.set(key, entry);
-    while (remembered.size > stationStandingsRememberedMax) remembered.delete(remembered.keys().next().value as string);
-  }
+  const remember = (key: string, entry: Remembered) => rememberBounded(remembered, key, entry, stationStandingsRememberedMax);
 
   async function bootStatusOf(translation: Translation): Promise<BootStatus | null> {
     const key = keyOf(translation);

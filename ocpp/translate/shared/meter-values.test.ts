@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { sampledValuesPerReadingMax } from '../../../domain/transaction/events.js';
-import { energyWh, readingsFrom16, readingsFrom201, registerWithContext201 } from './meter-values.js';
+import { energyRegisterWhMax, energyWh, readingsFrom16, readingsFrom201, registerWithContext201 } from './meter-values.js';
 
 describe('meter values', () => {
   it('energy register in Wh from Wh or kWh and a power-of-ten multiplier; other units are not a register', () => {
@@ -11,6 +11,19 @@ describe('meter values', () => {
     expect(energyWh('5', 'varh')).toBeNull();
     expect(energyWh('-1', 'Wh')).toBeNull();
     expect(energyWh('abc', 'Wh')).toBeNull();
+  });
+
+  it('a register that could not be spelled out cheaply is not a register: beyond 10 TWh refused, beyond 1 nWh rounded', () => {
+    const started = Date.now();
+    // "1e100000000" spelled out (toFixed) used to take ~34 s of the event loop and 100 MB.
+    expect(energyWh('1e100000000', 'Wh')).toBeNull();
+    expect(energyWh('1e1000000000', 'kWh')).toBeNull();
+    expect(energyWh(1, 'Wh', 2_147_483_647)).toBeNull();
+    expect(energyWh(energyRegisterWhMax.toFixed(), 'Wh')?.toFixed()).toBe('10000000000000');
+    expect(energyWh('1e-100000000', 'Wh')?.toFixed()).toBe('0');
+    expect(energyWh(1.5, 'Wh', -2_147_483_647)?.toFixed()).toBe('0');
+    expect(energyWh('1234.56789012345', 'Wh')?.toFixed()).toBe('1234.567890123');
+    expect(Date.now() - started).toBeLessThan(1_000);
   });
 
   it('a phase register is not the total register', () => {

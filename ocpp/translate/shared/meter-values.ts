@@ -48,6 +48,16 @@ interface Normalized {
   readonly signedData: unknown;
 }
 
+/**
+ * The largest energy register we read as one: 10 TWh, some 160 times what a 350 kW charger delivers
+ * in 20 years nonstop. The bound is about cost, not plausibility: a register is stored as
+ * `Decimal.toFixed()`, and a 1.6 value of "1e100000000" (11 characters) spelled out took 34 s of one
+ * core (the whole server stalled) and 100 MB; "1e1000000000" cannot be spelled out at all.
+ */
+export const energyRegisterWhMax = new Decimal('1e13');
+/** Digits kept after the point (1 nWh): rounds the tail of a float, and "1e-100000000" to 0, for the same reason. */
+export const energyRegisterDecimalPlacesMax = 9;
+
 /** Wh from a value in Wh or kWh with a power-of-ten multiplier; null when it is not a usable register. */
 export function energyWh(value: string | number, unit: string | undefined, multiplier = 0): Decimal | null {
   let wh: Decimal;
@@ -60,7 +70,8 @@ export function energyWh(value: string | number, unit: string | undefined, multi
   if (normalizedUnit === 'kwh') wh = wh.times(1000);
   else if (normalizedUnit !== 'wh') return null;
   wh = wh.times(new Decimal(10).pow(multiplier));
-  return wh.isFinite() && !wh.isNegative() ? wh : null;
+  if (!wh.isFinite() || wh.isNegative() || wh.gt(energyRegisterWhMax)) return null;
+  return wh.toDecimalPlaces(energyRegisterDecimalPlacesMax);
 }
 
 function isTotalImportRegister(measurand: string | undefined, phase: string | undefined): boolean {

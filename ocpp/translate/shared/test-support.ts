@@ -18,7 +18,6 @@ export function csmsUnderTest(version: OcppVersion, overrides: Partial<CsmsOcppH
   const clock = fixedClock('2025-06-01T12:00:00.000Z');
   const bus = createCommandBus({ eventStore, clock });
   const unrecorded: UnrecordedMessage[] = [];
-  let connections = 0;
   const handler = createCsmsOcppHandler({
     bus,
     eventStore,
@@ -27,7 +26,6 @@ export function csmsUnderTest(version: OcppVersion, overrides: Partial<CsmsOcppH
     defaultTenantId: 't1',
     registrationPolicy: { unknownStation: 'Accepted' },
     onUnrecorded: (message) => unrecorded.push(message),
-    newConnectionId: () => `conn-${++connections}`,
     ...overrides,
   });
   const schemas = ocppSchemas();
@@ -74,7 +72,8 @@ export function csmsUnderTest(version: OcppVersion, overrides: Partial<CsmsOcppH
     return fresh.map((event) => ({ type: event.type, streamId: event.streamId, data: event.data as Record<string, any> })); // eslint-disable-line @typescript-eslint/no-explicit-any
   }
 
-  const connection = (stationId = 'CP-1'): ConnectionContext => ({ stationId, ocppVersion: version, connectionId: 'socket-1', admission: 'accepted' });
+  /** The socket a station's calls come on (the gateway's connection id): `socket-1` unless a test reconnects. */
+  const connection = (stationId = 'CP-1', connectionId = 'socket-1'): ConnectionContext => ({ stationId, ocppVersion: version, connectionId, admission: 'accepted' });
 
   /** Issues a local token the way an operator would (token id = uid). */
   async function issueToken(uid: string, extra: Partial<Extract<Command, { type: 'IssueToken' }>> = {}) {

@@ -333,8 +333,8 @@ describe('OCPP 1.6 translation: station messages', () => {
     await csms.handler.onDisconnected(ctx, 'pingTimeout');
     await csms.handler.onDisconnected(ctx, 'pingTimeout');
     expect(await csms.newEvents()).toEqual([
-      { type: 'StationConnected', streamId: 'station-t1-CP-1', data: { connectionId: 'conn-1', ocppVersion: '1.6', connectedAt: '2025-06-01T12:00:00.000Z' } },
-      { type: 'StationDisconnected', streamId: 'station-t1-CP-1', data: { connectionId: 'conn-1', reason: 'pingTimeout', disconnectedAt: '2025-06-01T12:00:00.000Z' } },
+      { type: 'StationConnected', streamId: 'station-t1-CP-1', data: { connectionId: 'socket-1', ocppVersion: '1.6', connectedAt: '2025-06-01T12:00:00.000Z' } },
+      { type: 'StationDisconnected', streamId: 'station-t1-CP-1', data: { connectionId: 'socket-1', reason: 'pingTimeout', disconnectedAt: '2025-06-01T12:00:00.000Z' } },
     ]);
   });
 });
