@@ -16,11 +16,13 @@ import { copyPgliteCluster } from './pglite-template.js';
  * between two processes, `--help` of the real binary.
  *
  * What could leak from one in-process run into the next, and how each is kept out:
- * - the environment: `main` reads only the `env` given here (never process.env), so the
- *   developer's DATABASE_URL & co. cannot reach it, as with cli.ts's scrubbed child environment;
+ * - the environment: `main` reads its configuration only from the `env` given here, so the
+ *   developer's DATABASE_URL & co. cannot reach it, as with cli.ts's scrubbed child environment
+ *   (USER, which names the operator in `user:` actors, comes from the process, as a spawned
+ *   child inherits it);
  * - the working directory (`./data`, paths shown relative to it): each run happens in `cwd`, by
- *   default a fresh empty folder, so a command that names no database never touches the
- *   repository's own ./data;
+ *   default an empty folder of this test process's own, so a command that names no database
+ *   never touches the repository's ./data;
  * - the embedded lock: it holds the pid, which is the test's own pid here, and the lock code
  *   treats its own pid as stale. A run on a folder this process holds open (openServices in
  *   the test) would open PGlite twice on the same files and corrupt them, so it is refused; a
