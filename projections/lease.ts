@@ -67,6 +67,16 @@ export async function checkLease(tx: SqlExecutor, projection: string, owner: str
   return 'handover';
 }
 
+/** True when someone asked `owner` to hand the lease over (a read: the holder releases it in checkLease). */
+export async function handoverRequested(db: SqlExecutor, projection: string, owner: string): Promise<boolean> {
+  const { rows } = await db.query<{ handover: boolean }>(
+    `SELECT (handover_to IS NOT NULL AND handover_to <> owner AND handover_until > now()) AS handover
+       FROM ${leaseSchema}.leases WHERE projection = $1 AND owner = $2`,
+    [projection, owner],
+  );
+  return rows[0]?.handover === true;
+}
+
 /** Lets the next runner (or the handover requester) take it at once rather than after expiry. */
 export async function releaseLease(db: SqlExecutor, projection: string, owner: string): Promise<void> {
   await db.query(`UPDATE ${leaseSchema}.leases SET expires_at = now() WHERE projection = $1 AND owner = $2`, [projection, owner]);

@@ -1,7 +1,8 @@
 import type { ChildProcess } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SqlDatabase } from '../../adapters/sql/port.js';
-import { runCli, spawnCli, tempDataDir, waitForExit, waitForOutput } from '../support/cli.js';
+import { spawnCli, waitForExit, waitForOutput } from '../support/cli.js';
+import { runCliInProcess, tempDataDirInitialized } from '../support/cli-in-process.js';
 import { createTestPostgresDatabase, requirePostgres } from '../support/services.js';
 import { HandshakeRefusedError, StationSimulator } from '../support/station-simulator.js';
 import { eventually } from '../support/eventually.js';
@@ -10,6 +11,8 @@ import { eventually } from '../support/eventually.js';
  * What an operator and a station do on a fresh install: register a station and a token with the
  * CLI, start the server as `npm start` does, and let a simulated station charge a car over OCPP
  * 1.6 and 2.0.1. The read models then show the station, the session with its energy, the token.
+ * The server is a real process (`csms serve`); the CLI commands run in this process
+ * (runCliInProcess): what they print and do is tested here, not their process boundary.
  */
 
 /** tsx start-up, migrations, transaction id table. */
@@ -54,12 +57,12 @@ describe.skipIf(!available)('OCPP sessions end to end (PostgreSQL)', () => {
     env = { DATABASE_URL: database.url };
     // Before the server starts, as an operator preparing a site would.
     for (const [id, password] of [['CP-16', password16], ['CP-201', password201]] as const) {
-      const registered = await runCli(['stations', 'register', id, '--password', password], { env });
+      const registered = await runCliInProcess(['stations', 'register', id, '--password', password], { env });
       expect(registered.exitCode, registered.stderr).toBe(0);
       expect(registered.stdout).toContain(`station ${id} registered with security profile 1`);
     }
     for (const uid of ['TAG-16', 'TAG-201']) {
-      const added = await runCli(['tokens', 'add', uid, '--type', 'ISO14443'], { env });
+      const added = await runCliInProcess(['tokens', 'add', uid, '--type', 'ISO14443'], { env });
       expect(added.exitCode, added.stderr).toBe(0);
     }
     running = await startServer({ ...env, OCPP_UNKNOWN_STATIONS: 'reject' });
@@ -118,7 +121,7 @@ describe.skipIf(!available)('OCPP sessions end to end (PostgreSQL)', () => {
       ).toMatchObject({ idTagInfo: { status: 'Accepted' } });
       await station.call('StatusNotification', { connectorId: 1, errorCode: 'NoError', status: 'Available', timestamp: at(21) });
 
-      const call = await runCli(['station', 'call', 'CP-16', 'GetConfiguration', '--payload', '{}', '--server', running.httpUrl], { env });
+      const call = await runCliInProcess(['station', 'call', 'CP-16', 'GetConfiguration', '--payload', '{}', '--server', running.httpUrl], { env });
       expect(call.exitCode, call.stderr).toBe(0);
       expect(JSON.parse(call.stdout)).toEqual(getConfigurationAnswer);
       expect(station.callsReceived.map((received) => received.action)).toEqual(['GetConfiguration']);
@@ -137,7 +140,7 @@ describe.skipIf(!available)('OCPP sessions end to end (PostgreSQL)', () => {
       expect(session).toMatchObject({ id_token: 'TAG-16', station_transaction_id: String(start.transactionId) });
       expect(Number(session.energy_wh)).toBe(3000);
 
-      const list = await runCli(['stations', 'list'], { env });
+      const list = await runCliInProcess(['stations', 'list'], { env });
       expect(list.exitCode, list.stderr).toBe(0);
       expect(list.stdout).toMatch(/^ID\s+REGISTERED\s+ONLINE\s+VENDOR\/MODEL\s+FIRMWARE/);
       expect(list.stdout).toMatch(/CP-16\s+profile 1\s+yes\s+ACME\/Wallbox-16\s+1\.6\.3\s+1\.6\s+Accepted\s+Available/);
@@ -229,10 +232,10 @@ describe.skipIf(!available)('OCPP sessions end to end (PostgreSQL)', () => {
 });
 
 describe('OCPP session end to end (embedded, CLI through the running server)', () => {
-  let data: Awaited<ReturnType<typeof tempDataDir>>;
+  let data: Awaited<ReturnType<typeof tempDataDirInitialized>>;
   let running: Awaited<ReturnType<typeof startServer>> | undefined;
   beforeAll(async () => {
-    data = await tempDataDir('ocpp-e2e');
+    data = await tempDataDirInitialized('ocpp-e2e');
   });
   afterAll(async () => {
     await stopServer(running?.server);
@@ -243,22 +246,22 @@ describe('OCPP session end to end (embedded, CLI through the running server)', (
     running = await startServer({ DATA_DIR: data.dir });
     const env = { DATA_DIR: data.dir };
     const server = ['--server', running.httpUrl];
-    const registered = await runCli(['stations', 'register', 'CP-E', '--password', password16, ...server], { env });
+    const registered = await runCliInProcess(['stations', 'register', 'CP-E', '--password', password16, ...server], { env });
     expect(registered.exitCode, registered.stderr).toBe(0);
     // A named server is used directly (api/cli/station-call.ts): the CLI never opens, nor writes to, the folder.
     expect(registered.stderr).not.toContain('wrote to the embedded database');
-    const added = await runCli(['tokens', 'add', 'TAG-E', ...server], { env });
+    const added = await runCliInProcess(['tokens', 'add', 'TAG-E', ...server], { env });
     expect(added.exitCode, added.stderr).toBe(0);
 
     const station = await StationSimulator.connect({ url: running.ocppUrl, stationId: 'CP-E', protocols: ['ocpp1.6'], password: password16 });
     try {
       expect(await station.call('BootNotification', { chargePointVendor: 'ACME', chargePointModel: 'Embedded' })).toMatchObject({ status: 'Accepted' });
       expect(await station.call('Authorize', { idTag: 'TAG-E' })).toMatchObject({ idTagInfo: { status: 'Accepted' } });
-      const blocked = await runCli(['tokens', 'block', 'TAG-E', '--reason', 'lost card', ...server], { env });
+      const blocked = await runCliInProcess(['tokens', 'block', 'TAG-E', '--reason', 'lost card', ...server], { env });
       expect(blocked.exitCode, blocked.stderr).toBe(0);
       expect(await station.call('Authorize', { idTag: 'TAG-E' })).toMatchObject({ idTagInfo: { status: 'Blocked' } });
       const list = await eventually(async () => {
-        const result = await runCli(['stations', 'list', '--json', ...server], { env });
+        const result = await runCliInProcess(['stations', 'list', '--json', ...server], { env });
         const rows = result.stdout.trim().split('\n').filter(Boolean).map((line) => JSON.parse(line) as { stationId: string; online: boolean; model: string });
         return rows.find((row) => row.stationId === 'CP-E' && row.online && row.model === 'Embedded');
       }, 20_000, 'CP-E online in `stations list`');

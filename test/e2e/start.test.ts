@@ -2,22 +2,25 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { lockFileName } from '../../api/embedded-lock.js';
-import { runCli, spawnCli, tempDataDir, waitForExit, waitForOutput } from '../support/cli.js';
+import { spawnCli, waitForExit, waitForOutput } from '../support/cli.js';
+import { runCliInProcess, tempDataDirInitialized } from '../support/cli-in-process.js';
 
 /**
  * What a new user does first: `npm start` with nothing configured. The server must come up on the
- * embedded database, say where to connect, answer /health, and stop cleanly on SIGTERM.
+ * embedded database, say where to connect, answer /health, and stop cleanly on SIGTERM. The folder
+ * holds an initialized PGlite cluster already (initdb of a brand-new folder is
+ * cli-fresh-database.test.ts's to test); the application's migrations still run on it.
  */
 
-/** Start-up: tsx, PGlite initdb on an empty folder (~3 s here), migrations. */
+/** Start-up: tsx, migrations. */
 const startTimeoutMs = 45_000;
 /** Graceful shutdown: close the server, stop runners, close PGlite. */
 const stopTimeoutMs = 5_000;
 
 describe('csms serve (embedded, nothing configured)', () => {
-  let data: Awaited<ReturnType<typeof tempDataDir>>;
+  let data: Awaited<ReturnType<typeof tempDataDirInitialized>>;
   beforeAll(async () => {
-    data = await tempDataDir('e2e');
+    data = await tempDataDirInitialized('e2e');
   });
   afterAll(async () => {
     await data?.remove();
@@ -45,8 +48,9 @@ describe('csms serve (embedded, nothing configured)', () => {
       expect(Array.isArray(body.projections)).toBe(true);
       expect(port).not.toBe('0');
 
-      // While it runs, a CLI command on the same folder must refuse rather than corrupt it.
-      const blocked = await runCli(['projections', 'status'], { env: { DATA_DIR: data.dir } });
+      // While it runs, a CLI command on the same folder (here in the test's process, another
+      // process than the server) must refuse rather than corrupt it.
+      const blocked = await runCliInProcess(['projections', 'status'], { env: { DATA_DIR: data.dir } });
       expect(blocked.exitCode).toBe(3);
       expect(blocked.stderr).toContain(`is in use by the server (pid ${server.pid}): stop it, or set DATABASE_URL`);
 

@@ -6,9 +6,14 @@ import { loadConfig } from '../../api/config.js';
 import { openServices, type Services } from '../../api/composition.js';
 import { catchUpCdrIssuer, postgresCheckpoint } from '../../commands/process/index.js';
 import type { Command } from '../../commands/index.js';
-import { runCli, tempDataDir } from '../support/cli.js';
+import { runCli } from '../support/cli.js';
+import { runCliInProcess, tempDataDirInitialized } from '../support/cli-in-process.js';
 
-/** The billing CLI against the embedded database, as an operator runs it. */
+/**
+ * The billing CLI against the embedded database, as an operator runs it. The refusal's exit code
+ * comes from the real binary; the rest run in this process (runCliInProcess): the commands and
+ * their output are what is tested, not the process boundary.
+ */
 
 const tariff = {
   country_code: 'NL', party_id: 'OCS', id: 'STD', currency: 'EUR', last_updated: '2025-03-01T00:00:00Z',
@@ -28,7 +33,7 @@ async function withServices(work: (services: Services) => Promise<void>) {
 }
 
 beforeAll(async () => {
-  data = await tempDataDir('billing-cli');
+  data = await tempDataDirInitialized('billing-cli');
   env = { DATA_DIR: data.dir, TENANT_ID: 'acme' };
 });
 afterAll(() => data.remove());
@@ -45,10 +50,10 @@ describe('csms tariffs / cdr / ledger / settlement', () => {
   it('adds a tariff, bills a session, shows a balanced ledger, credits it back to zero, reconciles', async () => {
     const file = path.join(data.dir, 'tariff.json');
     await writeFile(file, JSON.stringify(tariff));
-    const added = await runCli(['tariffs', 'add', file], { env });
+    const added = await runCliInProcess(['tariffs', 'add', file], { env });
     expect(added.stderr).toMatch(/^csms: wrote to the embedded database in [^\n]*\n$/); // the only line: README "Which database"
     expect(added.stdout).toMatch(/tariff STD: version 1/);
-    expect((await runCli(['tariffs', 'list'], { env })).stdout).toMatch(/STD\s+1\s+EUR/);
+    expect((await runCliInProcess(['tariffs', 'list'], { env })).stdout).toMatch(/STD\s+1\s+EUR/);
 
     await withServices(async (services) => {
       const start = new Date(Date.now() + 1000);
@@ -61,28 +66,28 @@ describe('csms tariffs / cdr / ledger / settlement', () => {
       await catchUpCdrIssuer({ eventStore: services.eventStore, bus: services.bus }, await postgresCheckpoint(services.db, 'cdr_issuer'));
     });
 
-    const balance = await runCli(['ledger', 'trial-balance'], { env });
+    const balance = await runCliInProcess(['ledger', 'trial-balance'], { env });
     expect(balance.exitCode).toBe(0);
     // 12.345 kWh × 0.30 = 3.7035 → 3.70 excl, 4.4812 → 4.48 incl.
     expect(balance.stdout).toMatch(/receivable:emsp:DE-EMP\s+asset\s+EUR\s+4\.48/);
     expect(balance.stdout).toMatch(/TOTAL EUR: debits 4\.48, credits 4\.48, difference 0 \(balanced\)/);
 
-    const csv = await runCli(['cdr', 'export', '--format', 'csv'], { env });
+    const csv = await runCliInProcess(['cdr', 'export', '--format', 'csv'], { env });
     expect(csv.stdout.split('\n')[1]).toMatch(/^T9,T9,.*,DE-EMP,EUR,3\.70,4\.48,12\.3450,/);
     const month = new Date().toISOString().slice(0, 7);
     const theirs = path.join(data.dir, 'theirs.csv');
     await writeFile(theirs, `${csv.stdout.split('\n')[0]}\n${csv.stdout.split('\n')[1]!.replace(',3.70,', ',3.90,')}\n`);
-    const reconciled = await runCli(['settlement', 'reconcile', '--partner', 'DE-EMP', '--period', month, '--their', theirs], { env });
+    const reconciled = await runCliInProcess(['settlement', 'reconcile', '--partner', 'DE-EMP', '--period', month, '--their', theirs], { env });
     expect(reconciled.stdout).toMatch(/T9\s+T9\s+amount mismatch\s+3\.7\s+3\.9\s+-0\.2/);
     expect(reconciled.exitCode).toBe(1);
 
-    const credit = await runCli(['cdr', 'credit', 'T9', '--reason', 'wrong tariff'], { env });
+    const credit = await runCliInProcess(['cdr', 'credit', 'T9', '--reason', 'wrong tariff'], { env });
     expect(credit.stdout).toMatch(/CDR T9 credited by T9-CR: total -4\.48 EUR/);
-    const after = await runCli(['ledger', 'trial-balance', '--json'], { env });
+    const after = await runCliInProcess(['ledger', 'trial-balance', '--json'], { env });
     const json = JSON.parse(after.stdout) as { accounts: { balance: string }[]; balanced: boolean };
     expect(json.balanced).toBe(true);
     expect(json.accounts.every((a) => new Decimal(a.balance).isZero())).toBe(true);
-    const statement = await runCli(['ledger', 'account', 'revenue:charging'], { env });
+    const statement = await runCliInProcess(['ledger', 'account', 'revenue:charging'], { env });
     expect(statement.stdout).toMatch(/cdr:NL-OCS:T9\s+3\.7\s+-3\.7/);
     expect(statement.stdout).toMatch(/cdr:NL-OCS:T9-CR\s+3\.7\s+0\s/);
   });

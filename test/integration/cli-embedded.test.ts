@@ -5,20 +5,20 @@ import { loadConfig } from '../../api/config.js';
 import { openServices } from '../../api/composition.js';
 import { lockFileName } from '../../api/embedded-lock.js';
 import { allProjections } from '../../projections/index.js';
-import { generateChargingHistory, runCli, tamperWithEvent, tempDataDir } from '../support/cli.js';
-import { runCliInProcess } from '../support/cli-in-process.js';
+import { generateChargingHistory, runCli, tamperWithEvent } from '../support/cli.js';
+import { runCliInProcess, tempDataDirInitialized } from '../support/cli-in-process.js';
 
 /**
  * The operator's commands against the embedded database (no DATABASE_URL): a PGlite folder. Most
- * run in this process (runCliInProcess: seconds less per command); the lock test needs a child,
- * since a lock naming this very process counts as stale.
+ * run in this process (runCliInProcess: seconds less per command); the refusal while another
+ * process holds the folder needs a child, since a lock naming this very process counts as stale.
  */
 describe('csms CLI on the embedded database', () => {
-  let data: Awaited<ReturnType<typeof tempDataDir>>;
+  let data: Awaited<ReturnType<typeof tempDataDirInitialized>>;
   let env: Record<string, string>;
 
   beforeAll(async () => {
-    data = await tempDataDir('cli');
+    data = await tempDataDirInitialized('cli');
     env = { DATA_DIR: data.dir };
   });
   afterAll(async () => {
@@ -74,7 +74,8 @@ describe('csms CLI on the embedded database', () => {
       // A lock whose process is gone is stale: the next command takes it over.
       writeFileSync(path.join(data.dir, lockFileName), JSON.stringify({ pid: 2 ** 22 + 1, command: 'serve' }));
     }
-    const after = await runCli(['projections', 'status'], { env });
+    // Taking over a stale lock is the lock code's, not the process boundary's: in this process.
+    const after = await runCliInProcess(['projections', 'status'], { env });
     expect(after.exitCode, after.stderr).toBe(0);
   });
 

@@ -2,8 +2,8 @@ import type { ChildProcess } from 'node:child_process';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { authorizationHeader, credentialsTokenCandidates, newCredentialsToken } from '../../ocpi/transport/auth.js';
-import { spawnCli, tempDataDir, waitForExit, waitForOutput } from '../support/cli.js';
-import { runCliInProcess } from '../support/cli-in-process.js';
+import { spawnCli, waitForExit, waitForOutput } from '../support/cli.js';
+import { runCliInProcess, tempDataDirInitialized } from '../support/cli-in-process.js';
 
 /** `csms ocpi invite | register`: help, usage errors, an invitation, and a registration with a small fake eMSP. */
 
@@ -60,13 +60,13 @@ async function startEmsp(): Promise<FakeEmsp> {
 }
 
 describe('csms ocpi on the embedded database', () => {
-  let data: Awaited<ReturnType<typeof tempDataDir>>;
+  let data: Awaited<ReturnType<typeof tempDataDirInitialized>>;
   let env: Record<string, string>;
   let server: ChildProcess | undefined;
   let emsp: FakeEmsp;
 
   beforeAll(async () => {
-    data = await tempDataDir('ocpi');
+    data = await tempDataDirInitialized('ocpi');
     env = { DATA_DIR: data.dir, LOG_LEVEL: 'error', OCPI_PUBLIC_URL: 'https://csms.example.com', OCPI_SECRET: 'an-ocpi-secret-of-at-least-32-characters' };
     emsp = await startEmsp();
   });

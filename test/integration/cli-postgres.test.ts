@@ -2,10 +2,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openPostgresEventStore } from '../../adapters/event-store/postgres.js';
 import type { SqlDatabase } from '../../adapters/sql/port.js';
 import { allProjections } from '../../projections/index.js';
-import { generateChargingHistory, runCli, spawnCli, tamperWithEvent, waitForExit, waitForOutput } from '../support/cli.js';
+import { generateChargingHistory, spawnCli, tamperWithEvent, waitForExit, waitForOutput } from '../support/cli.js';
+import { runCliInProcess } from '../support/cli-in-process.js';
 import { createTestPostgresDatabase, requirePostgres } from '../support/services.js';
 
-/** The operator's commands against a PostgreSQL server (DATABASE_URL). */
+/**
+ * The operator's commands against a PostgreSQL server (DATABASE_URL). They run in this process
+ * (runCliInProcess), except `events tail --follow`: it ends on a signal, so it is a real process.
+ */
 const available = await requirePostgres();
 
 describe.skipIf(!available)('csms CLI on PostgreSQL', () => {
@@ -23,14 +27,14 @@ describe.skipIf(!available)('csms CLI on PostgreSQL', () => {
   });
 
   it('migrate, then projections list and status show every projection', async () => {
-    const migrated = await runCli(['migrate'], { env });
+    const migrated = await runCliInProcess(['migrate'], { env });
     expect(migrated.exitCode, migrated.stderr).toBe(0);
     expect(migrated.stdout).toContain('database: PostgreSQL at postgres://');
-    expect((await runCli(['migrate'], { env })).exitCode).toBe(0); // again: nothing to do, still fine
+    expect((await runCliInProcess(['migrate'], { env })).exitCode).toBe(0); // again: nothing to do, still fine
 
-    const list = await runCli(['projections', 'list'], { env });
+    const list = await runCliInProcess(['projections', 'list'], { env });
     expect(list.exitCode).toBe(0);
-    const status = await runCli(['projections', 'status'], { env });
+    const status = await runCliInProcess(['projections', 'status'], { env });
     expect(status.exitCode, status.stderr).toBe(0);
     expect(status.stdout).toMatch(/^NAME\s+VERSION\s+CHECKPOINT\s+LAG\s+LEASE OWNER\s+STALE/);
     for (const projection of allProjections()) {
@@ -42,13 +46,13 @@ describe.skipIf(!available)('csms CLI on PostgreSQL', () => {
   it('events tail prints the last events as JSON lines, of $all or of one stream', async () => {
     const eventStore = await openPostgresEventStore(db);
     await generateChargingHistory(eventStore, 200);
-    const tail = await runCli(['events', 'tail', '--limit', '5'], { env });
+    const tail = await runCliInProcess(['events', 'tail', '--limit', '5'], { env });
     expect(tail.exitCode, tail.stderr).toBe(0);
     const lines = tail.stdout.trim().split('\n').map((line) => JSON.parse(line));
     expect(lines).toHaveLength(5);
     expect(Object.keys(lines[0]).sort()).toEqual(['data', 'occurredAt', 'position', 'revision', 'stream', 'type']);
 
-    const stream = await runCli(['events', 'tail', '--stream', 'station-default-CP-0000', '--limit', '2'], { env });
+    const stream = await runCliInProcess(['events', 'tail', '--stream', 'station-default-CP-0000', '--limit', '2'], { env });
     const streamLines = stream.stdout.trim().split('\n').map((line) => JSON.parse(line));
     expect(streamLines.map((event) => event.stream)).toEqual(['station-default-CP-0000', 'station-default-CP-0000']);
     expect(streamLines[1].revision).toBe(streamLines[0].revision + 1);
@@ -69,12 +73,12 @@ describe.skipIf(!available)('csms CLI on PostgreSQL', () => {
   });
 
   it('audit verify passes on an intact store, then names the event altered in SQL and exits 1', async () => {
-    const good = await runCli(['audit', 'verify'], { env });
+    const good = await runCliInProcess(['audit', 'verify'], { env });
     expect(good.exitCode, good.stderr).toBe(0);
     expect(good.stdout).toMatch(/audit ok: \d+ events in \d+ streams/);
 
     const eventId = await tamperWithEvent(db, 'transaction-default-CP-0001-T0', 3);
-    const bad = await runCli(['audit', 'verify'], { env });
+    const bad = await runCliInProcess(['audit', 'verify'], { env });
     expect(bad.exitCode).toBe(1);
     expect(bad.stdout).toContain(`stream transaction-default-CP-0001-T0 revision 3 event ${eventId}`);
     expect(bad.stdout).toContain('altered');

@@ -38,7 +38,7 @@ import { copyPgliteCluster } from './pglite-template.js';
 export interface InProcessCliOptions {
   /** The only variables the command sees. */
   readonly env?: Record<string, string>;
-  /** Working directory for the run; default a fresh empty folder. */
+  /** Working directory for the run; default a fresh empty folder, removed after the run. */
   readonly cwd?: string;
   readonly timeoutMs?: number;
 }
@@ -49,16 +49,19 @@ const watchedProcessEvents: readonly string[] = ['exit', 'SIGINT', 'SIGTERM', 'u
 const emitter = process as unknown as NodeJS.EventEmitter;
 
 let queue: Promise<unknown> = Promise.resolve();
-let emptyCwd: string | undefined;
 
-/** One empty folder per test process, removed when it exits: where a command naming no folder runs. */
-function defaultCwd(): string {
-  if (emptyCwd === undefined) {
-    const dir = mkdtempSync(path.join(tmpdir(), 'csms-cwd-'));
-    emptyCwd = dir;
-    process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
+/**
+ * An empty folder for one run that names no working directory, removed right after it: a folder
+ * kept for the whole test process (removed on 'exit') outlived vitest's workers, which end without
+ * that event, and piled up in the temporary folder.
+ */
+async function withDefaultCwd<T>(work: (cwd: string) => Promise<T>): Promise<T> {
+  const dir = mkdtempSync(path.join(tmpdir(), 'csms-cwd-'));
+  try {
+    return await work(dir);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
   }
-  return emptyCwd;
 }
 
 function lockHolderPid(dataDir: string): number | null {
@@ -72,14 +75,14 @@ function lockHolderPid(dataDir: string): number | null {
 
 /** Runs one command in this process; resolves with its exit code and captured output. */
 export function runCliInProcess(args: readonly string[], options: InProcessCliOptions = {}): Promise<CliResult> {
-  const run = queue.then(() => runNow(args, options));
+  const cwd = options.cwd;
+  const run = queue.then(() => (cwd === undefined ? withDefaultCwd((fresh) => runNow(args, options, fresh)) : runNow(args, options, cwd)));
   queue = run.catch(() => {});
   return run;
 }
 
-async function runNow(args: readonly string[], options: InProcessCliOptions): Promise<CliResult> {
+async function runNow(args: readonly string[], options: InProcessCliOptions, cwd: string): Promise<CliResult> {
   const env = { ...(options.env ?? {}) };
-  const cwd = options.cwd ?? defaultCwd();
   const timeoutMs = options.timeoutMs ?? cliTimeoutMsDefault;
   const dataDir = env.DATABASE_URL === undefined ? path.resolve(cwd, env.DATA_DIR ?? 'data') : null;
   if (dataDir !== null && lockHolderPid(dataDir) === process.pid) {
