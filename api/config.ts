@@ -6,7 +6,7 @@ import type { OcpiSettings } from '../ocpi/plugin.js';
 import { cipherListProblem, tlsProfileDefault, tlsProfiles, type TlsProfile } from './tls-profile.js';
 
 /**
- * Configuration from environment variables (design.md, "Configuration"), validated once at
+ * Configuration from environment variables (docs/design.md, "Configuration"), validated once at
  * start. The defaults run the embedded mode: no DATABASE_URL means PGlite in DATA_DIR.
  */
 

@@ -91,7 +91,7 @@ export function upcast(type: string, schemaVersion: number, data: unknown): AnyD
 
 /**
  * Checks an event about to be appended has the current version and valid data: `decide` builds
- * them, so a failure here is a bug in our code (style.md: assert what must hold).
+ * them, so a failure here is a bug in our code (docs/style.md: assert what must hold).
  */
 export function validateNewEvent(event: DomainEvent): void {
   const definition = eventDefinition(event.type);

@@ -15,7 +15,7 @@ export { stationStandingsRememberedMax } from './translate/shared/admission.js';
 
 /**
  * The OcppHandler of the CSMS: connection events and station CALLs become domain commands through
- * the command bus, per version; nothing past this point knows OCPP versions (design.md, "OCPP gateway").
+ * the command bus, per version; nothing past this point knows OCPP versions (docs/design.md, "OCPP gateway").
  *
  * Wiring: `ocppGatewayPlugin({ handler: createCsmsOcppHandler({ bus, eventStore, clock, transactionIds,
  * defaultTenantId, registrationPolicy, ... }), authenticateStation })`.

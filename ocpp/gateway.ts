@@ -15,7 +15,7 @@ declare module 'fastify' {
 }
 
 /**
- * The OCPP-J endpoint `${path}/{stationId}` (design.md, "OCPP gateway") on the fastify server's
+ * The OCPP-J endpoint `${path}/{stationId}` (docs/design.md, "OCPP gateway") on the fastify server's
  * own HTTP(S) server: listen with `https: { ..., requestCert: true, rejectUnauthorized: false, ca }`
  * for security profiles 2 and 3; the verified client certificate reaches `authenticateStation`.
  *

@@ -1,5 +1,5 @@
 /**
- * Every bound the OCPP gateway keeps, with its unit (style.md: "a limit on everything").
+ * Every bound the OCPP gateway keeps, with its unit (docs/style.md: "a limit on everything").
  * The plugin options can override each one; these are the production defaults.
  */
 

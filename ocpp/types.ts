@@ -58,7 +58,7 @@ export interface ConnectionContext {
 export interface CallContext {
   readonly stationId: string;
   readonly ocppVersion: OcppVersion;
-  /** The CALL's message id: the correlationId of the events it causes (design.md, "Events"). */
+  /** The CALL's message id: the correlationId of the events it causes (docs/design.md, "Events"). */
   readonly messageId: string;
   /** The `ConnectionContext.connectionId` of the socket the CALL came on. */
   readonly connectionId: string;
@@ -100,7 +100,7 @@ export interface OcppHandler {
   handleCall(ctx: CallContext, action: string, payload: unknown): Promise<unknown>;
   /**
    * A message refused before reaching `handleCall` (bad frame, unknown action, schema violation),
-   * after its CALLERROR was sent: for the record design.md asks of invalid CALLs. Optional; its
+   * after its CALLERROR was sent: for the record docs/design.md asks of invalid CALLs. Optional; its
    * failures are logged and never affect the connection.
    */
   onInvalidMessage?(ctx: ConnectionContext, problem: InvalidMessage): Promise<void> | void;

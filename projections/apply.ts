@@ -7,7 +7,7 @@ import { checkLease } from './lease.js';
 import type { Projection } from './projection.js';
 import { advanceCheckpoint, readState } from './schema.js';
 
-/** Stored events reach projections only at their current schema version (design.md, "Events"). */
+/** Stored events reach projections only at their current schema version (docs/design.md, "Events"). */
 export function upcastRecorded(event: RecordedEvent): RecordedEvent {
   const current = upcast(event.type, event.schemaVersion, event.data);
   return { ...event, schemaVersion: current.schemaVersion, data: current.data as JsonObject };

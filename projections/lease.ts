@@ -2,7 +2,7 @@ import type { SqlDatabase, SqlExecutor } from '../adapters/sql/port.js';
 import { migrate } from '../adapters/sql/migrate.js';
 
 /**
- * One runner per projection across the cluster (design.md, "Scale-out"): a lease row in
+ * One runner per projection across the cluster (docs/design.md, "Scale-out"): a lease row in
  * `projection_control.leases`, renewed by the holder and re-checked inside every batch
  * transaction, so a runner that lost it cannot commit another batch. A row lock on the lease row
  * orders a batch against a takeover. Session advisory locks would not do: pooled connections

@@ -107,7 +107,7 @@ export const ledgerProjection: Projection = {
         continue;
       }
       const entry = event.data as unknown as LedgerEventData<'JournalEntryPosted'>;
-      // The pair invariant, checked a second time (style.md): an unbalanced entry here is a bug.
+      // The pair invariant, checked a second time (docs/style.md): an unbalanced entry here is a bug.
       assertBalanced(entry);
       entry.lines.forEach((line, index) => {
         const row: Row = {

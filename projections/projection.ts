@@ -9,7 +9,7 @@ export interface ChecksumTable {
 }
 
 /**
- * A read model fed from $all (design.md, "Projections"). The runner calls `applyBatch` with the
+ * A read model fed from $all (docs/design.md, "Projections"). The runner calls `applyBatch` with the
  * batch's handled events, already upcast, inside the transaction that also moves the checkpoint.
  * `applyBatch` must write in bulk (load the rows it needs in one query, upsert them in one
  * statement per table): replaying a million events row by row is what makes rebuilds slow.

@@ -19,7 +19,7 @@ export interface ReplayDeps {
 }
 
 /**
- * Rebuild (design.md, "Projections"): replay every event into a fresh `proj_<name>__rebuild_<n>`
+ * Rebuild (docs/design.md, "Projections"): replay every event into a fresh `proj_<name>__rebuild_<n>`
  * in short transactions while the live schema keeps serving and its runner keeps running; then
  * take the lease (the live runner steps aside), catch up the tail, and in ONE transaction rename
  * live → old, fresh → live and drop old. Readers see the old or the new schema, never neither.

@@ -80,7 +80,7 @@ export async function readState(db: SqlExecutor, schema: string, forUpdate = fal
   return toState(rows[0], schema);
 }
 
-/** Moves the checkpoint forward; asserts it never goes back (style.md: "checkpoint moves only forward"). */
+/** Moves the checkpoint forward; asserts it never goes back (docs/style.md: "checkpoint moves only forward"). */
 export async function advanceCheckpoint(
   tx: SqlExecutor,
   schema: string,

@@ -33,7 +33,7 @@ import { appendRaceRetriesMax, checkAppendInput, contentOf, planAppend } from '.
 import type { KnownEvent, StreamState } from './postgres-sql.js';
 
 /**
- * EventStoreDB via @eventstore/db-client (design.md): positions are the server's {commit, prepare}.
+ * EventStoreDB via @eventstore/db-client (docs/design.md): positions are the server's {commit, prepare}.
  * Our metadata, schema version and hash chain travel in each event's ESDB metadata under `csms`,
  * so `audit verify` recomputes hashes from readAll exactly as on Postgres. The append rules
  * (idempotent retry, expected revision, chaining) are planAppend's, shared with Postgres.

@@ -4,7 +4,7 @@ import { appendInTransactionWith, assertConsecutive, checkAppendInput, contentOf
 import { rowKey, type EventStoreSql } from './postgres-sql.js';
 
 /**
- * Group commit (design.md): concurrent append() calls from one process queue up, and a flusher
+ * Group commit (docs/design.md): concurrent append() calls from one process queue up, and a flusher
  * writes many of them in ONE transaction, so they share one commit and one WAL fsync (2-7 ms
  * on the build machine: a lone appender gets 147-418 appends/s, the bound of an
  * append-per-transaction store per connection). Each append keeps its own expected-revision check and fails alone.

@@ -1,7 +1,7 @@
 import type { EventMetadata } from '../../domain/shared/event.js';
 
 /**
- * The event store contract (design.md, "Event store contract"). Every implementation
+ * The event store contract (docs/design.md, "Event store contract"). Every implementation
  * (Postgres/PGlite, EventStoreDB, in-memory) passes the same suite: test/contract/event-store.contract.ts.
  */
 

@@ -2,7 +2,7 @@ import { eventHash } from '../../adapters/event-store/hash.js';
 import { comparePositions, positionToString, type EventStore, type Position, type RecordedEvent } from '../../adapters/event-store/port.js';
 
 /**
- * Proves no stored event was altered or removed (design.md, "Events"): walks $all in global
+ * Proves no stored event was altered or removed (docs/design.md, "Events"): walks $all in global
  * order, page by page, and for every event checks that
  *  - its revision follows the previous event of its stream (0 for the first): nothing removed
  *    or reordered inside the stream;

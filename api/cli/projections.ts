@@ -3,7 +3,7 @@ import type { ProjectionDeps, ProjectionStatus } from '../../projections/index.j
 import { createProgress } from './progress.js';
 import { CliError, ExitCode, reportError, withServices, type CliContext } from './run.js';
 
-/** `csms projections list | status | rebuild | verify` (design.md, "Projections"). */
+/** `csms projections list | status | rebuild | verify` (docs/design.md, "Projections"). */
 
 /** Renders rows as an aligned text table; the header row first. */
 export function formatTable(rows: readonly (readonly string[])[]): string[] {

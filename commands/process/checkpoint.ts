@@ -3,7 +3,7 @@ import type { SqlDatabase } from '../../adapters/sql/port.js';
 import { invariant } from '../../domain/shared/assert.js';
 import { migrate } from '../../adapters/sql/migrate.js';
 
-/** Where a process manager keeps its place in $all. Forward only (style.md). */
+/** Where a process manager keeps its place in $all. Forward only (docs/style.md). */
 export interface CheckpointStore {
   load(): Promise<Position | null>;
   save(from: Position | null, to: Position, events: number): Promise<void>;

@@ -35,7 +35,7 @@ export const cdrDimensionTypes = [
   'MIN_POWER', 'PARKING_TIME', 'POWER', 'RESERVATION_TIME', 'STATE_OF_CHARGE', 'TIME',
 ] as const;
 
-/** Bounds so one CDR stays a reasonable event (style.md: a limit on everything). */
+/** Bounds so one CDR stays a reasonable event (docs/style.md: a limit on everything). */
 export const chargingPeriodsPerCdrMax = 2_000;
 export const dimensionsPerPeriodMax = cdrDimensionTypes.length;
 export const tariffsPerCdrMax = 10;

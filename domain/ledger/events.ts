@@ -29,7 +29,7 @@ export const accountCodeSchema = z
 export const journalSourceKinds = ['cdr', 'credit-cdr', 'payment', 'settlement', 'adjustment'] as const;
 export type JournalSourceKind = (typeof journalSourceKinds)[number];
 
-/** Bounds (style.md: a limit on everything). */
+/** Bounds (docs/style.md: a limit on everything). */
 export const journalLinesPerEntryMax = 200;
 export const accountsPerJournalMax = 20_000;
 export const descriptionLengthMax = 500;

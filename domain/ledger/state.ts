@@ -38,7 +38,7 @@ export function evolveLedger(state: LedgerState, event: LedgerEvent): LedgerStat
     }
     case 'JournalEntryPosted': {
       const entry = event.data;
-      // decide refused anything else: an entry that breaks these here is a bug (style.md).
+      // decide refused anything else: an entry that breaks these here is a bug (docs/style.md).
       assertBalanced(entry);
       for (const line of entry.lines) {
         const account = state.accounts.get(line.account);

@@ -6,7 +6,7 @@ import { isoTimestamp } from '../shared/values.js';
  * Events of the `partner` aggregate (stream `partner-<tenant>-<partnerId>`): one OCPI platform we
  * roam with, its roles, the version and endpoints we use to call it, and the credentials tokens.
  *
- * Tokens (design.md "credentials (stored as hashes)"):
+ * Tokens (docs/design.md "credentials (stored as hashes)"):
  * - a token the partner presents to us (A, then C when they registered with us; B when we
  *   registered with them) is kept only as its SHA-256 hash: enough to recognise it, useless to
  *   a reader of the events;

@@ -21,7 +21,7 @@ export const partnerSchema = z.string().regex(/^[A-Z]{2}-[A-Z0-9]{3}$/, 'a partn
 const cdrId = z.string().min(1).max(39);
 const reason = z.string().min(1).max(500);
 
-/** Bounds (style.md: a limit on everything). */
+/** Bounds (docs/style.md: a limit on everything). */
 export const cdrsPerPeriodMax = 200_000;
 /** Items of each list a SettlementReconciled event keeps; the counts are always complete. */
 export const reconciliationItemsMax = 1_000;

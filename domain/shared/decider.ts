@@ -1,7 +1,7 @@
 import type { DomainEvent } from './event.js';
 
 /**
- * An aggregate as a decider (design.md): pure functions, no clock, ids or I/O. The command
+ * An aggregate as a decider (docs/design.md): pure functions, no clock, ids or I/O. The command
  * carries everything from outside (time, ids); `decide` throws IllegalStateError or
  * InvalidCommandError to refuse a command and returns the events that happened otherwise.
  */

@@ -1,5 +1,5 @@
 /**
- * The shape of every event in the system (design.md, "Events"). Domain code produces
+ * The shape of every event in the system (docs/design.md, "Events"). Domain code produces
  * `DomainEvent`s (type, schemaVersion, data); command handlers wrap them with metadata and ids
  * before they reach the event store.
  */
@@ -24,7 +24,7 @@ export interface EventMetadata {
   readonly recordedAt: string;
 }
 
-/** Stream names carry the tenant: `<type>-<tenantId>-<id>` (design.md). */
+/** Stream names carry the tenant: `<type>-<tenantId>-<id>` (docs/design.md). */
 export function streamName(aggregateType: string, tenantId: string, id: string): string {
   if (aggregateType.includes('-') || tenantId.includes('-')) {
     throw new Error(`aggregate type and tenant id may not contain '-': ${aggregateType}, ${tenantId}`);

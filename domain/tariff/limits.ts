@@ -1,5 +1,5 @@
 /**
- * Named limits of the tariff engine (style.md: "a limit on everything"). Each one bounds memory or
+ * Named limits of the tariff engine (docs/style.md: "a limit on everything"). Each one bounds memory or
  * time for input that comes from partners (OCPI PUT tariff) or from stations (meter samples).
  */
 

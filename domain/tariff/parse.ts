@@ -10,7 +10,7 @@ export function parseTariff(input: unknown): Tariff {
 }
 
 /**
- * Whether `at` (RFC 3339) lies in [start_date_time, end_date_time). design.md: a session prices
+ * Whether `at` (RFC 3339) lies in [start_date_time, end_date_time). docs/design.md: a session prices
  * with the version in force at its start; pricing itself does not check this, so an expired
  * tariff can still re-price an old session.
  */

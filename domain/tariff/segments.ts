@@ -57,7 +57,7 @@ export function segmentsFromMeterSamples(samples: readonly MeterSample[]): Segme
     const ms = parseTime(sample.timestamp, `meter_samples.${i}.timestamp`);
     if (ms < previousMs) refuse(`meter_samples.${i}.timestamp`, 'is earlier than the sample before it');
     let deltaMWh = Math.round((sample.energyWh - previous.energyWh) * 1000);
-    // A register that goes down is a meter fault (style.md): keep pricing, bill no energy for it.
+    // A register that goes down is a meter fault (docs/style.md): keep pricing, bill no energy for it.
     if (deltaMWh < 0) {
       warnings.push(`meter_samples.${i}.energyWh goes down by ${-deltaMWh / 1000} Wh; priced as 0`);
       deltaMWh = 0;

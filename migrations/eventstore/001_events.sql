@@ -1,4 +1,4 @@
--- The event store (design.md, "Event store contract"). Applied by openPostgresEventStore through
+-- The event store (docs/design.md, "Event store contract"). Applied by openPostgresEventStore through
 -- migrate(db, 'eventstore', schema) with search_path set to the schema; the same file serves a
 -- PostgreSQL server (pg) and embedded PGlite.
 --

@@ -1,4 +1,4 @@
--- One runner per projection across the cluster (design.md, "Scale-out"): a lease row per
+-- One runner per projection across the cluster (docs/design.md, "Scale-out"): a lease row per
 -- projection, renewed by its holder and checked inside every batch transaction. Times come from
 -- the database clock (now()), so nodes with skewed clocks still agree on expiry.
 -- handover_to lets a rebuild or verify ask the holder to step aside without waiting for expiry;

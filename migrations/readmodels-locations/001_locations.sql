@@ -1,5 +1,5 @@
 -- Read model of the location aggregate, with the EVSE status derived from station events.
--- tenant_id leads every primary key (design.md, "Tenancy"). JSON-valued facts are text holding
+-- tenant_id leads every primary key (docs/design.md, "Tenancy"). JSON-valued facts are text holding
 -- JSON, written and read whole. last_updated is event metadata (recordedAt), never the clock.
 CREATE TABLE locations (
   tenant_id             text NOT NULL,

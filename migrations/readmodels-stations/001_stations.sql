@@ -1,4 +1,4 @@
--- Read model of the station aggregate. tenant_id leads every primary key (design.md, "Tenancy").
+-- Read model of the station aggregate. tenant_id leads every primary key (docs/design.md, "Tenancy").
 CREATE TABLE stations (
   tenant_id         text NOT NULL,
   station_id        text NOT NULL,

@@ -5,7 +5,7 @@ import type { OcpiAuthenticator, OcpiCaller } from '../transport/route.js';
 
 /**
  * Who a credentials token belongs to. The answer comes from the `partners` read model (reads come
- * from read models, design.md), overlaid with the token changes this node made in the last
+ * from read models, docs/design.md), overlaid with the token changes this node made in the last
  * minutes: the partners projection applies events a little later, and the OCPI handshake cannot
  * wait for it. Right after we answer a POST with token C the partner calls us with C, and during
  * our own POST the partner calls our versions with the B we just issued; a token revoked by

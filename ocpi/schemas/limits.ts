@@ -1,5 +1,5 @@
 /**
- * Bounds on the lists of OCPI objects (style.md: a limit on everything). OCPI itself puts no upper
+ * Bounds on the lists of OCPI objects (docs/style.md: a limit on everything). OCPI itself puts no upper
  * bound on `*` and `+` lists; these keep one object from a partner a bounded amount of work and
  * memory. Each is far above what a real object needs, and says why.
  */

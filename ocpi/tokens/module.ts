@@ -30,7 +30,7 @@ const typeQuery = z.object({ type: z.enum(tokenTypes).default('RFID') });
  */
 const unknownToken = (uid: string) => new OcpiError(OcpiStatus.unknownToken, `unknown token ${uid}`, { httpStatus: 404 });
 
-/** Refusals of a partner writing or reading another party's tokens, for metrics (design.md: every denial counted). */
+/** Refusals of a partner writing or reading another party's tokens, for metrics (docs/design.md: every denial counted). */
 export const ocpiTokensDenials = { otherParty: 0 };
 
 /**

@@ -48,7 +48,7 @@ export interface OcpiRouteSpec {
   handler(request: FastifyRequest, reply: FastifyReply, context: OcpiRequestContext): Promise<OcpiRouteResult>;
 }
 
-/** Refusals of OCPI authentication so far, for metrics (design.md: every denial counted). */
+/** Refusals of OCPI authentication so far, for metrics (docs/design.md: every denial counted). */
 export const ocpiAuthDenials = { missingToken: 0, unknownToken: 0, registrationTokenOnFunctionalModule: 0 };
 
 declare module 'fastify' {

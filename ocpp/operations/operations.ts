@@ -1,7 +1,7 @@
 import type { IdToken } from '../../domain/shared/values.js';
 
 /**
- * The CSMS→station operations, named once for both OCPP versions (design.md: "billing and the
+ * The CSMS→station operations, named once for both OCPP versions (docs/design.md: "billing and the
  * APIs never see OCPP versions"). ocpp16.ts and ocpp201.ts map each to its version's action and
  * payload; `raw` passes anything version-specific through (`csms station call ID ACTION --payload`).
  *

@@ -86,7 +86,7 @@ export interface StationOperations {
 /**
  * CSMS→station operations (issue "OCPP 1.6J and 2.0.1 gateway"). Only stations connected to this
  * node are reachable: `caller` is this node's gateway. Routing to the node holding the station's
- * WebSocket (design.md, "Scale-out": Redis presence) is not done here; such a station fails
+ * WebSocket (docs/design.md, "Scale-out": Redis presence) is not done here; such a station fails
  * `not-connected`.
  */
 export function createStationOperations(deps: StationOperationsDeps): StationOperations {

@@ -22,7 +22,7 @@ export interface TransactionLookup {
 
 /**
  * Reads the transaction's stream through the event store: the command side's own source of truth
- * (design.md: only command handlers read streams; this is the read half of one). A read model
+ * (docs/design.md: only command handlers read streams; this is the read half of one). A read model
  * could lag behind a transaction that started a second ago, which is exactly when an operator
  * presses "stop". Only TransactionStarted and TransactionEnded are upcast; meter readings are
  * skipped unread, so a long session costs its stream read and nothing more.

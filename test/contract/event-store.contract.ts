@@ -14,7 +14,7 @@ import {
 } from '../../adapters/event-store/port.js';
 
 /**
- * The event store contract (design.md, "Event store contract"), one suite for every
+ * The event store contract (docs/design.md, "Event store contract"), one suite for every
  * implementation: memory, PGlite, Postgres, EventStoreDB. `open` gives a fresh, empty store
  * each time it is called (the suite opens a few: one shared, others it closes itself).
  */

@@ -5,7 +5,7 @@ import { openPostgresEventStore } from '../../adapters/event-store/postgres.js';
 import { createTestPgliteDatabase, createTestPostgresDatabase, requirePostgres } from '../support/services.js';
 import { runEventStoreContract } from './event-store.contract.js';
 
-// One contract, every implementation (design.md): a behaviour that differs between them is a bug
+// One contract, every implementation (docs/design.md): a behaviour that differs between them is a bug
 // in one of them, found here rather than when a deployment switches stores.
 
 runEventStoreContract('memory', async () => {

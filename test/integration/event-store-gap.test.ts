@@ -7,7 +7,7 @@ import { event } from '../contract/event-store.contract.js';
 import { createTestPostgresDatabase, requirePostgres } from '../support/services.js';
 
 /**
- * The bigserial gap problem (design.md, "Event store contract"): a transaction takes its seq at
+ * The bigserial gap problem (docs/design.md, "Event store contract"): a transaction takes its seq at
  * INSERT and commits later, so rows become visible out of seq order. A reader that had already
  * passed a higher seq would skip the late one forever. Writers here commit in random order on
  * purpose; the store's subscriber must still see every event once, in the final $all order, and a

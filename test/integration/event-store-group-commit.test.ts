@@ -6,7 +6,7 @@ import type { SqlDatabase } from '../../adapters/sql/port.js';
 import { event } from '../contract/event-store.contract.js';
 import { createTestPostgresDatabase, requirePostgres } from '../support/services.js';
 
-/** Group commit (design.md): many appends, few transactions, and each append still checked alone. */
+/** Group commit (docs/design.md): many appends, few transactions, and each append still checked alone. */
 const postgresAvailable = await requirePostgres();
 const newStream = () => `group-t1-${randomUUID()}`;
 

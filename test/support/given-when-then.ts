@@ -3,7 +3,7 @@ import { fold, type Decider } from '../../domain/shared/decider.js';
 import type { DomainEvent } from '../../domain/shared/event.js';
 
 /**
- * Decider tests that read like the rule they check (style.md):
+ * Decider tests that read like the rule they check (docs/style.md):
  *   given(decider, [started(...)]).when(recordMeterReading(...)).then([meterReadingRecorded(...)])
  *   given(decider, []).when(stop(...)).thenThrows(IllegalStateError, /no active transaction/)
  */

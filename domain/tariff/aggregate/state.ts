@@ -52,7 +52,7 @@ export interface TariffInForce {
 }
 
 /**
- * The version that prices a session starting at `at` (design.md: "a session prices with the
+ * The version that prices a session starting at `at` (docs/design.md: "a session prices with the
  * version in force at start"): the newest version whose validFrom is at or before `at`, unless
  * the tariff was deactivated by then or that version's own start/end_date_time excludes `at`.
  * null: no version of this tariff applies (the caller falls back to a less specific scope).

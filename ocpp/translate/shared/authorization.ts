@@ -35,7 +35,7 @@ export const tokenStreamEventsMax = 10_000;
  * The default lookup: token aggregate id = the identifier as the station sent it (how operators
  * issue local tokens). Tokens synced from OCPI under another id (party + uid) need a uid index,
  * which the lead can pass as `tokenLookup`. Reading a stream outside a handler is allowed here:
- * this is command-side code (design.md: only command handlers read streams) and never a read model.
+ * this is command-side code (docs/design.md: only command handlers read streams) and never a read model.
  */
 export function eventStoreTokenLookup(eventStore: EventStore): TokenLookup {
   return async (tenantId, idToken) => {

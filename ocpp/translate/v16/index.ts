@@ -27,7 +27,7 @@ export async function translate16(translation: Translation): Promise<unknown> {
     }
     case 'Heartbeat':
       // No event per heartbeat: liveness is the connection (StationConnected/Disconnected) plus
-      // `onStationSeen`, which every CALL triggers (presence in Redis, design.md "Scale-out").
+      // `onStationSeen`, which every CALL triggers (presence in Redis, docs/design.md "Scale-out").
       return { currentTime: translation.nowIso() };
     case 'StatusNotification':
       // Connector 0 is the station itself; 1.6 connector n is EVSE n, connector 1 (domain/station/events.ts).
