@@ -1,6 +1,7 @@
 import { hostname } from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
+import { cpoPartyDefault } from '../commands/process/billing-config.js';
 import { ocpiSecretCharsMin } from '../ocpi/credentials/seal.js';
 import type { OcpiSettings } from '../ocpi/plugin.js';
 import { cipherListProblem, tlsProfileDefault, tlsProfiles, type TlsProfile } from './tls-profile.js';
@@ -47,9 +48,13 @@ export const adminApiTokenCharsMin = 16;
 /** The metrics listener's address when METRICS_PORT is set without METRICS_HOST: this machine only. */
 export const metricsHostDefault = '127.0.0.1';
 
-/** Our OCPI identity when OCPI_COUNTRY_CODE / OCPI_PARTY_ID / OCPI_BUSINESS_NAME are unset. */
-export const ocpiCountryCodeDefault = 'NL';
-export const ocpiPartyIdDefault = 'CSM';
+/**
+ * Our OCPI identity when OCPI_COUNTRY_CODE / OCPI_PARTY_ID / OCPI_BUSINESS_NAME are unset. The one
+ * CPO party of everything we publish: credentials, locations, sessions, tariffs and CDRs (the CDR
+ * issuer gets it through billingConfigFor).
+ */
+export const ocpiCountryCodeDefault = cpoPartyDefault.countryCode;
+export const ocpiPartyIdDefault = cpoPartyDefault.partyId;
 export const ocpiBusinessNameDefault = 'Open-CSMS';
 /** Variables whose values are never echoed in configuration errors. */
 const secretVariables = new Set(['ADMIN_API_TOKEN', 'OCPI_SECRET', 'METRICS_TOKEN']);

@@ -10,6 +10,7 @@ import {
   type RegisterWithPartnerOutcome,
 } from '../ocpi/credentials/service.js';
 import type { OcpiSettings } from '../ocpi/plugin.js';
+import { OcpiError } from '../ocpi/transport/status.js';
 import { surfacePrefixes } from './surfaces.js';
 
 /**
@@ -57,11 +58,79 @@ export interface RegisterOcpiPartnerRequest {
   readonly token: string;
 }
 
-export function registerOcpiPartner(
+/**
+ * The partner never answered over HTTP (connection refused, unknown host, TLS failure, timeout):
+ * unlike a refusal, nothing of ours reached them or their answer never came. The CLI ends with
+ * "could not run" (exit 3), the operator API with 504.
+ */
+export class PartnerUnreachableError extends Error {
+  override readonly name = 'PartnerUnreachableError';
+  constructor(
+    readonly url: string,
+    readonly reason: string,
+  ) {
+    super(`${url}: ${reason}`);
+  }
+}
+
+/** Socket and DNS error codes (the `cause` of Node's "fetch failed") in an operator's words. */
+const unreachableCodes: Readonly<Record<string, string>> = {
+  ECONNREFUSED: 'connection refused',
+  ECONNRESET: 'connection reset',
+  ENOTFOUND: 'host name not found',
+  EAI_AGAIN: 'host name lookup failed',
+  EHOSTUNREACH: 'no route to the host',
+  ENETUNREACH: 'network unreachable',
+  ETIMEDOUT: 'connection timed out',
+  UND_ERR_CONNECT_TIMEOUT: 'connection timed out',
+  UND_ERR_SOCKET: 'connection closed',
+};
+
+/** Why a fetch got no HTTP answer, with Node's own message in brackets. */
+export function unreachableReason(error: unknown): string {
+  if (!(error instanceof Error)) return String(error);
+  if (error.name === 'TimeoutError' || error.name === 'AbortError') return 'no answer in time (timed out)';
+  const cause = error.cause instanceof Error ? (error.cause as Error & { code?: unknown }) : null;
+  if (cause === null) return error.message;
+  const words = typeof cause.code === 'string' ? unreachableCodes[cause.code] : undefined;
+  return words === undefined ? `${error.message}: ${cause.message}` : `${words} (${cause.message})`;
+}
+
+/** fetch that remembers whether its latest request got no HTTP answer at all, and why. */
+function watchReachability(inner: typeof fetch): { readonly fetch: typeof fetch; lastFailure(): { url: string; reason: string } | null } {
+  let lastFailure: { url: string; reason: string } | null = null;
+  const watched: typeof fetch = async (input, init) => {
+    try {
+      const response = await inner(input, init);
+      lastFailure = null;
+      return response;
+    } catch (error) {
+      lastFailure = { url: input instanceof Request ? input.url : String(input), reason: unreachableReason(error) };
+      throw error;
+    }
+  };
+  return { fetch: watched, lastFailure: () => lastFailure };
+}
+
+/**
+ * Registers with the partner (credentials service). A failure whose last request got no HTTP
+ * answer is `PartnerUnreachableError`; an OcpiError after an answer stays their refusal.
+ */
+export async function registerOcpiPartner(
   deps: CredentialsDeps,
   request: RegisterOcpiPartnerRequest,
   ourVersionsUrl: string,
   actor: string,
 ): Promise<RegisterWithPartnerOutcome> {
-  return registerWithPartner(deps, { partnerId: request.partnerId, versionsUrl: request.url, tokenA: request.token, ourVersionsUrl, actor });
+  const reachability = watchReachability(deps.client?.fetch ?? fetch);
+  try {
+    return await registerWithPartner(
+      { ...deps, client: { ...deps.client, fetch: reachability.fetch } },
+      { partnerId: request.partnerId, versionsUrl: request.url, tokenA: request.token, ourVersionsUrl, actor },
+    );
+  } catch (error) {
+    const failure = reachability.lastFailure();
+    if (failure !== null && error instanceof OcpiError) throw new PartnerUnreachableError(failure.url, failure.reason);
+    throw error;
+  }
 }

@@ -65,7 +65,12 @@ export function createOcpiStationCommands(deps: OcpiStationCommandsDeps): OcpiSt
       run(
         stationId,
         // remoteStartId: the operation layer derives it from the operation id (mapping.ts requestIdFor).
-        { name: 'startCharging', ...(request.evseId === null ? {} : { evseId: request.evseId }), idToken: { idToken: request.idToken, type: request.idTokenType } },
+        {
+          name: 'startCharging',
+          ...(request.evseId === null ? {} : { evseId: request.evseId }),
+          idToken: { idToken: request.idToken, type: request.idTokenType },
+          ...(request.authorizationReference === undefined ? {} : { authorizationReference: request.authorizationReference }),
+        },
         options,
       ),
     stopSession: (stationId, request, options) => run(stationId, { name: 'stopCharging', transactionId: request.transactionId }, options),

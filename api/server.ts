@@ -1,4 +1,4 @@
-import Fastify, { type FastifyInstance, type FastifyPluginAsync } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyPluginAsync, type FastifyReply } from 'fastify';
 import { systemClock, type Clock } from '../adapters/clock/clock.js';
 import type { EventStore } from '../adapters/event-store/port.js';
 import type { SqlDatabase } from '../adapters/sql/port.js';
@@ -21,7 +21,7 @@ import { registerOcpp } from './plugins/ocpp.js';
 import { operatorApiPlugin } from './plugins/operator-api.js';
 import { ocpiFunctionalModules } from '../ocpi/modules/index.js';
 import { createOcpiStationCommands } from './ocpi-station-commands.js';
-import { ocpiPlugin, ocpiSettingsDefault, ourParty, type OcpiModule, type OcpiModuleContext, type OcpiSettings } from '../ocpi/plugin.js';
+import { answerOcpiFrameworkError, ocpiPlugin, ocpiSettingsDefault, ourParty, type OcpiModule, type OcpiModuleContext, type OcpiSettings } from '../ocpi/plugin.js';
 import { createTokenSealer } from '../ocpi/credentials/seal.js';
 import { createRealtimeAuthorizer } from '../ocpi/tokens/realtime.js';
 import { surfacePrefixes } from './surfaces.js';
@@ -105,6 +105,12 @@ interface Surface {
 }
 
 
+/** Is the request's path the surface's prefix or below it (`/ocpi`, `/ocpi/...`, not `/ocpix`)? */
+function isUnder(url: string, prefix: string): boolean {
+  const path = url.split('?')[0]!;
+  return path === prefix || path.startsWith(`${prefix}/`);
+}
+
 /** Surfaces still to come; OCPP, OCPI and the operator endpoints of REST are registered in buildServer. */
 function surfaces(): Surface[] {
   return [
@@ -123,11 +129,18 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
         ...(deps.https.ca ? { ca: deps.https.ca, requestCert: true, rejectUnauthorized: false } : {}),
       }
     : null;
+  const clock = deps.clock ?? systemClock;
   const app = Fastify({
     ...(https ? { https } : {}),
     logger: { level: deps.logLevel ?? 'info' },
     bodyLimit: httpBodyBytesMax,
     routerOptions: { maxParamLength: httpParamLengthMax },
+    // Router errors (a parameter over maxParamLength, a malformed URL) come before any plugin:
+    // OCPI answers them with its envelope, the other surfaces keep fastify's answer.
+    frameworkErrors: (error, request, reply) =>
+      isUnder(request.url, surfacePrefixes.ocpi)
+        ? answerOcpiFrameworkError(error, request, reply, { now: clock.now(), paramLengthMax: httpParamLengthMax })
+        : (reply as FastifyReply).code(error.statusCode ?? 500).send(error),
     requestTimeout: httpRequestTimeoutMs,
     keepAliveTimeout: httpKeepAliveTimeoutMs,
     // On close, answer new requests on kept-alive connections with 503 instead of serving them.
@@ -137,7 +150,6 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   app.server.headersTimeout = httpHeadersTimeoutMs;
   await registerObservability(app, deps, mainListenerAccess(deps));
   app.decorate('metricsListener', await buildMetricsListener(app, deps));
-  const clock = deps.clock ?? systemClock;
   const bus = deps.bus ?? createCommandBus({ eventStore: deps.eventStore, clock });
   const tenantId = deps.tenantId ?? tenantIdDefault;
   await registerOcpp(app, {

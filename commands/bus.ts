@@ -7,10 +7,13 @@ import { locationCommandTypes, locationDecider, type LocationCommand } from '../
 import { partnerCommandTypes, partnerDecider, type PartnerCommand } from '../domain/partner/index.js';
 import { settlementCommandTypes, settlementDecider, type SettlementCommand } from '../domain/settlement/index.js';
 import {
+  remoteStartCommandTypes,
+  remoteStartDecider,
   stationCommandTypes,
   stationDecider,
   stationOperationCommandTypes,
   stationOperationDecider,
+  type RemoteStartCommand,
   type StationCommand,
   type StationOperationCommand,
 } from '../domain/station/index.js';
@@ -30,6 +33,7 @@ import { createCommandHandler, type CommandHandler, type CommandHandlerOptions }
 export type Command =
   | StationCommand
   | StationOperationCommand
+  | RemoteStartCommand
   | TransactionCommand
   | TokenCommand
   | CdrCommand
@@ -81,6 +85,7 @@ export function createCommandBus(deps: CommandBusDeps): CommandBus {
   const transaction = createCommandHandler(transactionDecider, handlerDeps);
   const token = createCommandHandler(tokenDecider, handlerDeps);
   const stationOperation = createCommandHandler(stationOperationDecider, handlerDeps);
+  const remoteStart = createCommandHandler(remoteStartDecider, handlerDeps);
   const cdr = createCommandHandler(cdrDecider, handlerDeps);
   const ledger = createCommandHandler(ledgerDecider, handlerDeps);
   const settlement = createCommandHandler(settlementDecider, handlerDeps);
@@ -99,6 +104,7 @@ export function createCommandBus(deps: CommandBusDeps): CommandBus {
   route(transactionCommandTypes, transactionDecider.aggregateType, transaction);
   route(tokenCommandTypes, tokenDecider.aggregateType, token);
   route(stationOperationCommandTypes, stationOperationDecider.aggregateType, stationOperation);
+  route(remoteStartCommandTypes, remoteStartDecider.aggregateType, remoteStart);
   route(cdrCommandTypes, cdrDecider.aggregateType, cdr);
   route(ledgerCommandTypes, ledgerDecider.aggregateType, ledger);
   route(settlementCommandTypes, settlementDecider.aggregateType, settlement);

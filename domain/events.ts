@@ -9,6 +9,7 @@ import { stationEventDefinitions, type StationEvent } from './station/events.js'
 import { tariffEventDefinitions, type TariffEvent } from './tariff/aggregate/events.js';
 import { tariffScopeEventDefinitions, type TariffScopeEvent } from './tariff/aggregate/scope.js';
 import { stationOperationEventDefinitions, type StationOperationEvent } from './station/operation/events.js';
+import { remoteStartEventDefinitions, type RemoteStartEvent } from './station/remote-start/events.js';
 import { tokenEventDefinitions, type TokenEvent } from './token/events.js';
 import { transactionEventDefinitions, type TransactionEvent } from './transaction/events.js';
 
@@ -18,12 +19,13 @@ import { transactionEventDefinitions, type TransactionEvent } from './transactio
  * sees the current version; stored events are never rewritten.
  */
 
-export type AnyDomainEvent = StationEvent | StationOperationEvent | TransactionEvent | TokenEvent | CdrEvent | LedgerEvent | SettlementEvent | TariffEvent | TariffScopeEvent | PartnerEvent | LocationEvent;
+export type AnyDomainEvent = StationEvent | StationOperationEvent | RemoteStartEvent | TransactionEvent | TokenEvent | CdrEvent | LedgerEvent | SettlementEvent | TariffEvent | TariffScopeEvent | PartnerEvent | LocationEvent;
 export type EventType = AnyDomainEvent['type'];
 
 const definitions: readonly EventDefinition[] = [
   ...stationEventDefinitions,
   ...stationOperationEventDefinitions,
+  ...remoteStartEventDefinitions,
   ...transactionEventDefinitions,
   ...tokenEventDefinitions,
   ...cdrEventDefinitions,

@@ -1,7 +1,8 @@
-import type { FastifyInstance, FastifyPluginAsync } from 'fastify';
+import type { FastifyError, FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import type { Clock } from '../adapters/clock/clock.js';
 import type { SqlExecutor } from '../adapters/sql/port.js';
 import type { CommandBus } from '../commands/index.js';
+import { cpoPartyDefault } from '../commands/process/billing-config.js';
 import type { OcpiClientOptions } from './client/client.js';
 import { createPartnerDirectory, type PartnerDirectory } from './credentials/directory.js';
 import { registerCredentialsRoutes } from './credentials/routes.js';
@@ -9,8 +10,9 @@ import type { CredentialsRole } from './credentials/schemas.js';
 import { createTokenSealer, type TokenSealer } from './credentials/seal.js';
 import type { CredentialsDeps } from './credentials/service.js';
 import type { OcpiEventReader, OcpiStationCommands } from './ports.js';
-import type { OcpiParty } from './transport/headers.js';
+import { echoMessageIds, messageIdsOf, partiesOf, type OcpiParty } from './transport/headers.js';
 import { installOcpiTransport, type OcpiTransport } from './transport/route.js';
+import { ocpiFailure, OcpiStatus } from './transport/status.js';
 import { createVersionRegistry, type VersionRegistry } from './versions/registry.js';
 import { registerVersionRoutes } from './versions/routes.js';
 
@@ -33,7 +35,7 @@ export interface OcpiSettings {
 export const ocpiSettingsDefault: OcpiSettings = {
   publicUrl: null,
   secret: null,
-  roles: [{ role: 'CPO', country_code: 'NL', party_id: 'CSM', business_details: { name: 'Open-CSMS' } }],
+  roles: [{ role: 'CPO', country_code: cpoPartyDefault.countryCode, party_id: cpoPartyDefault.partyId, business_details: { name: 'Open-CSMS' } }],
 };
 
 /** What a functional module gets to add its routes (ocpi/modules/index.ts lists the modules). */
@@ -81,6 +83,11 @@ export function ourParty(settings: OcpiSettings): OcpiParty {
   return { countryCode: role.country_code.toUpperCase(), partyId: role.party_id.toUpperCase() };
 }
 
+/** Every party of our configured roles: the parties a partner's request may be routed to. */
+export function ourParties(settings: OcpiSettings): OcpiParty[] {
+  return partiesOf(settings.roles.map((role) => ({ countryCode: role.country_code, partyId: role.party_id })));
+}
+
 declare module 'fastify' {
   interface FastifyInstance {
     ocpiPartners?: PartnerDirectory;
@@ -89,10 +96,10 @@ declare module 'fastify' {
 }
 
 export const ocpiPlugin: FastifyPluginAsync<OcpiPluginOptions> = async (app, options) => {
-  const directory = createPartnerDirectory(options.db, options.tenantId);
+  const directory = createPartnerDirectory(options.db, options.tenantId, { events: options.eventReader ?? null });
   const sealer = createTokenSealer(options.settings.secret);
   if (!sealer.encrypts) app.log.warn('OCPI_SECRET is not set: tokens we present to OCPI partners are stored unencrypted');
-  const transport: OcpiTransport = { authenticator: directory, clock: options.clock };
+  const transport: OcpiTransport = { authenticator: directory, clock: options.clock, us: ourParties(options.settings) };
   const registry = createVersionRegistry();
   const prefix = app.prefix;
   const baseUrl = (request: { protocol: string; host: string }) => `${options.settings.publicUrl ?? `${request.protocol}://${request.host}`}${prefix}`;
@@ -129,3 +136,28 @@ export const ocpiPlugin: FastifyPluginAsync<OcpiPluginOptions> = async (app, opt
   app.decorate('ocpiPartners', directory);
   app.decorate('ocpiCredentials', credentials);
 };
+
+/** Longest piece of a refused URL quoted back in a status message. */
+const urlQuotedCharsMax = 80;
+
+/**
+ * Errors fastify's router raises before any route or plugin exists for the request (fastify's
+ * `frameworkErrors` server option), so the OCPI error handler never sees them: a path parameter
+ * over the router's `maxParamLength`, a malformed percent-encoding. The server hands those under
+ * /ocpi here, to be answered like every other OCPI client error: an envelope with a timestamp and
+ * the message ids. An over-long parameter is 2001 with HTTP 400, not fastify's bare 414: no OCPI
+ * id is longer than 39 characters, so it is an invalid parameter, and 414 (URI Too Long) would
+ * blame the length of a URL that is well within limits.
+ */
+export function answerOcpiFrameworkError(error: FastifyError, request: FastifyRequest, reply: FastifyReply, limits: { readonly now: Date; readonly paramLengthMax: number }): FastifyReply {
+  echoMessageIds(reply, messageIdsOf(request));
+  if (error.code === 'FST_ERR_MAX_PARAM_LENGTH') {
+    return reply.code(400).send(ocpiFailure(OcpiStatus.invalidOrMissingParameters, `a path parameter is longer than ${limits.paramLengthMax} characters`, limits.now));
+  }
+  if (error.code === 'FST_ERR_BAD_URL') {
+    const path = request.url.split('?')[0]!.slice(0, urlQuotedCharsMax);
+    return reply.code(400).send(ocpiFailure(OcpiStatus.invalidOrMissingParameters, `malformed URL ${path}: not valid percent-encoding`, limits.now));
+  }
+  request.log.error({ err: error }, 'ocpi request failed before routing');
+  return reply.code(500).send(ocpiFailure(OcpiStatus.serverError, 'internal error; see the server log', limits.now));
+}

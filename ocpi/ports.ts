@@ -26,7 +26,12 @@ export interface StationCommandOptions {
  * station's own (2.0.1 evseId; 1.6 connectorId where 1.6 has no EVSE).
  */
 export interface OcpiStationCommands {
-  startSession(stationId: string, request: { evseId: number | null; idToken: string; idTokenType: string; remoteStartId: number }, options: StationCommandOptions): Promise<StationCommandOutcome>;
+  /** `authorizationReference`: START_SESSION's authorization_reference, for the Session and CDR of the transaction it starts. */
+  startSession(
+    stationId: string,
+    request: { evseId: number | null; idToken: string; idTokenType: string; remoteStartId: number; authorizationReference?: string },
+    options: StationCommandOptions,
+  ): Promise<StationCommandOutcome>;
   stopSession(stationId: string, request: { transactionId: string }, options: StationCommandOptions): Promise<StationCommandOutcome>;
   reserveNow(stationId: string, request: { reservationId: number; evseId: number | null; idToken: string; idTokenType: string; expiryDate: string }, options: StationCommandOptions): Promise<StationCommandOutcome>;
   cancelReservation(stationId: string, request: { reservationId: number }, options: StationCommandOptions): Promise<StationCommandOutcome>;
@@ -37,6 +42,9 @@ export interface OcpiStationCommands {
   getCompositeSchedule(stationId: string, request: { evseId: number; durationSeconds: number }, options: StationCommandOptions): Promise<StationCommandOutcome>;
 }
 
-/** Read access to streams for command-side lookups (never for read models). */
-export type OcpiEventReader = Pick<EventStore, 'readStream'>;
+/**
+ * Read access to streams for command-side lookups (never for read models), and to where $all
+ * ends, to wait for a read model to catch up with what another process wrote (credentials/caught-up.ts).
+ */
+export type OcpiEventReader = Pick<EventStore, 'readStream' | 'headPosition' | 'kind'>;
 export type { RecordedEvent };

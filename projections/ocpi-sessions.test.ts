@@ -1,10 +1,14 @@
 import { randomUUID } from 'node:crypto';
+import { Decimal } from 'decimal.js';
+import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openPostgresEventStore } from '../adapters/event-store/postgres.js';
 import type { EventStore } from '../adapters/event-store/port.js';
 import type { SqlDatabase } from '../adapters/sql/port.js';
 import { eventFrom } from '../domain/shared/event-definition.js';
 import type { DomainEvent } from '../domain/shared/event.js';
+import { fold } from '../domain/shared/decider.js';
+import { chargingStates, transactionDecider, type TransactionCommand } from '../domain/transaction/index.js';
 import { TokenIssued } from '../domain/token/events.js';
 import {
   ChargingStateChanged,
@@ -15,6 +19,8 @@ import {
   type ChargingState,
   type SampledValue,
 } from '../domain/transaction/events.js';
+import { sessionOf, type PeriodRow as OcpiPeriodRow, type SessionRow } from '../ocpi/sessions/objects.js';
+import { sessionSchema, type ChargingPeriod, type Session } from '../ocpi/schemas/index.js';
 import { createTestPgliteDatabase } from '../test/support/services.js';
 import { migrateProjections, startProjectionRunners } from './index.js';
 import { ocpiSessionPeriodsMax, ocpiSessionsProjection, ocpiTokenTypeOf } from './ocpi-sessions.js';
@@ -69,6 +75,15 @@ describe('ocpi_sessions projection', () => {
   const periods = async (id: string) =>
     (await db.query<Record<string, any>>(`SELECT * FROM proj_ocpi_sessions.charging_periods WHERE session_id = $1 ORDER BY period_index`, [id])).rows;
   const iso = (value: unknown) => new Date(value as string).toISOString();
+  /** The session as OCPI sends it (ocpi/sessions/objects.ts), `now` closing an active session's last period. */
+  const ocpiSession = async (id: string, now?: Date) =>
+    sessionOf((await session(id)) as SessionRow, (await periods(id)) as OcpiPeriodRow[], { locationId: 'L', evseUid: 'E', connectorId: '1' }, 'EUR', { countryCode: 'NL', partyId: 'CSM' }, now);
+  /** [start, state-ish dimension type, its volume, ENERGY volume] per period. */
+  const shape = (periods: readonly ChargingPeriod[] | undefined) =>
+    (periods ?? []).map((p) => {
+      const time = p.dimensions.find((d) => d.type === 'TIME' || d.type === 'PARKING_TIME')!;
+      return [p.start_date_time.replace('2025-03-01T', '').replace(':00Z', ''), time.type, time.volume, p.dimensions.find((d) => d.type === 'ENERGY')!.volume];
+    });
   const num = (value: unknown) => (value === null ? null : String(value));
 
   it('pending, then active on charging, completed at the end; periods split on each charging-state change; exact kWh', async () => {
@@ -103,8 +118,9 @@ describe('ocpi_sessions projection', () => {
     const rows = await periods('tx-1');
     expect(rows.map((p) => [iso(p.start_date_time), iso(p.end_at), p.charging_state, num(p.start_register_wh), num(p.end_register_wh)])).toEqual([
       [t(0), t(1), null, '1000.1', '1000.1'],
-      [t(1), t(20), 'Charging', '1000.1', '1500.3'],
-      [t(20), t(30), 'SuspendedEV', '1500.3', '2100.2'],
+      // The rise from 10:10 to 10:25 happened while charging (10:10-10:20): none of it is parking's.
+      [t(1), t(20), 'Charging', '1000.1', '2000.25'],
+      [t(20), t(30), 'SuspendedEV', '2000.25', '2100.2'],
     ]);
     expect([rows[1]!.max_current_a, rows[1]!.min_current_a, rows[1]!.max_power_kw, rows[1]!.min_power_kw].map(num)).toEqual(['16', '15.5', '11', '11']);
     expect(rows[2]!.max_current_a).toBeNull();
@@ -136,6 +152,205 @@ describe('ocpi_sessions projection', () => {
     const last = (await periods('tx-4')).at(-1)!;
     expect(last.period_index).toBe(ocpiSessionPeriodsMax - 1);
     expect(iso(last.end_at)).toBe(t(30));
+  });
+
+  it('a state reported with the start is the first period, not a second one at the same time; a state at the end adds no trailing period', async () => {
+    // 2.0.1: Started carries chargingState EVConnected (same timestamp), Ended carries Idle (same timestamp).
+    await append('transaction-default-tx-5', started('tx-5'), state(0, 'EVConnected'), state(2, 'Charging'), reading(10, '1500.1'), state(20, 'EVConnected'));
+    await append('transaction-default-tx-5', state(30, 'Idle'), ended(30, '2100.1'));
+    const sent = await ocpiSession('tx-5');
+    expect(shape(sent.charging_periods)).toEqual([
+      ['10:00', 'PARKING_TIME', 0.0333, 0],
+      ['10:02', 'TIME', 0.3, 1.1],
+      ['10:20', 'PARKING_TIME', 0.1667, 0],
+    ]);
+    expect(sent.kwh).toBe(1.1);
+    expect((await session('tx-5')).period_count).toBe(3);
+    expect((await periods('tx-5')).map((p) => p.charging_state)).toEqual(['EVConnected', 'Charging', 'EVConnected']);
+  });
+
+  it('energy between two readings goes to the charging time between them: none into parking unless measured there', async () => {
+    // 2.0.1 Updated: the state change and the reading share a timestamp; the state is recorded first.
+    await append('transaction-default-tx-6', started('tx-6', { meterStartWh: '1000' }), state(0, 'Charging'), reading(10, '1500'));
+    await append('transaction-default-tx-6', state(20, 'EVConnected'), reading(20, '2000'), reading(25, '2000'));
+    // A register interval across a change (1.6: StatusNotification between two MeterValues): the rise
+    // happened while charging. A rise between two readings both in parking was measured there.
+    await append('transaction-default-tx-6', reading(30, '2000'), state(35, 'Charging'), reading(40, '2300'), state(45, 'SuspendedEV'), reading(50, '2400'));
+    await append('transaction-default-tx-6', reading(55, '2410'), ended(58, '2410'));
+    const sent = await ocpiSession('tx-6');
+    expect(shape(sent.charging_periods)).toEqual([
+      ['10:00', 'TIME', 0.3333, 1],
+      ['10:20', 'PARKING_TIME', 0.25, 0],
+      ['10:35', 'TIME', 0.1667, 0.4],
+      ['10:45', 'PARKING_TIME', 0.2167, 0.01],
+    ]);
+    expect(sent.kwh).toBe(1.41);
+  });
+
+  it('an active session: its last period runs until now, energy until the latest reading', async () => {
+    await append('transaction-default-tx-7', started('tx-7', { meterStartWh: '0' }), state(0, 'Charging'), reading(6, '100.00005'));
+    const sent = await ocpiSession('tx-7', new Date(t(12)));
+    expect(shape(sent.charging_periods)).toEqual([['10:00', 'TIME', 0.2, 0.1]]);
+    expect(shape((await ocpiSession('tx-7')).charging_periods)).toEqual([['10:00', 'TIME', 0.1, 0.1]]);
+  });
+
+  describe('property: the charging periods partition the session', () => {
+    /** A fact on the station's timeline: seconds after the previous one (0: the same time), and what happened. */
+    const factArbitrary = fc.record({
+      kind: fc.constantFrom('reading', 'reading', 'state', 'current'),
+      afterS: fc.oneof(fc.constant(0), fc.integer({ min: 1, max: 900 })),
+      riseMwh: fc.oneof(fc.constant(0), fc.constant(0), fc.integer({ min: 1, max: 3_000_000 })),
+      state: fc.constantFrom(...chargingStates),
+    });
+    const scenarioArbitrary = fc.record({
+      meterStartWh: fc.oneof(fc.constant(null), fc.integer({ min: 0, max: 100_000_000 }).map((mwh) => new Decimal(mwh).div(1000))),
+      facts: fc.array(factArbitrary, { maxLength: 14 }),
+      end: fc.option(fc.record({ afterS: fc.integer({ min: 0, max: 900 }), riseMwh: fc.oneof(fc.constant(0), fc.integer({ min: 1, max: 500_000 })), stop: fc.boolean() })),
+      /** Appends split into this many chunks, so the projection meets the events in different batches. */
+      chunks: fc.integer({ min: 1, max: 3 }),
+    });
+    /** Disorder on top: pairs of commands swapped, registers that go down. */
+    const disorderArbitrary = fc.record({
+      swaps: fc.array(fc.tuple(fc.nat(), fc.nat()), { maxLength: 4 }),
+      dropAt: fc.option(fc.nat()),
+    });
+    type Scenario = typeof scenarioArbitrary extends fc.Arbitrary<infer T> ? T : never;
+    const startMs = Date.UTC(2025, 2, 1, 10, 0, 0);
+    const iso = (ms: number) => new Date(ms).toISOString();
+    let runs = 0;
+
+    /** Station commands in timeline order, and the session's end time (null: still running). */
+    function commandsOf(id: string, scenario: Scenario): { commands: TransactionCommand[]; endMs: number | null } {
+      let atMs = startMs;
+      let registerWh = scenario.meterStartWh ?? new Decimal(5000);
+      const commands: TransactionCommand[] = [
+        { type: 'StartTransaction', transactionId: id, stationId: 'CP-1', evseId: 1, connectorId: 1, idToken: null, meterStartWh: scenario.meterStartWh, startedAt: iso(atMs) },
+      ];
+      for (const fact of scenario.facts) {
+        atMs += fact.afterS * 1000;
+        if (fact.kind === 'state') commands.push({ type: 'RecordChargingState', stationId: 'CP-1', state: fact.state, changedAt: iso(atMs) });
+        else if (fact.kind === 'current') commands.push({ type: 'RecordMeterReading', stationId: 'CP-1', sampledAt: iso(atMs), registerWh: null, sampledValues: [sampled('Current.Import', String(fact.afterS % 32), 'L1', 'A')] });
+        else {
+          registerWh = registerWh.plus(new Decimal(fact.riseMwh).div(1000));
+          commands.push({ type: 'RecordMeterReading', stationId: 'CP-1', sampledAt: iso(atMs), registerWh });
+        }
+      }
+      if (scenario.end === null) return { commands, endMs: null };
+      const endMs = atMs + scenario.end.afterS * 1000;
+      const meterStopWh = scenario.end.stop ? registerWh.plus(new Decimal(scenario.end.riseMwh).div(1000)) : null;
+      commands.push({ type: 'EndTransaction', stationId: 'CP-1', endedAt: iso(endMs), meterStopWh, reason: 'Local' });
+      return { commands, endMs };
+    }
+
+    /** The events the transaction decider records for the commands (refused ones are skipped, as a gateway would answer them). */
+    function decided(commands: readonly TransactionCommand[]): DomainEvent[] {
+      const events: DomainEvent[] = [];
+      for (const command of commands) {
+        try {
+          events.push(...transactionDecider.decide(command, fold(transactionDecider, events as never)));
+        } catch {
+          // refused: nothing recorded
+        }
+      }
+      return events;
+    }
+
+    async function project(events: readonly DomainEvent[], chunks: number): Promise<string> {
+      runs += 1;
+      const id = `prop-${runs}`;
+      const size = Math.ceil(events.length / chunks);
+      for (let i = 0; i < events.length; i += size) await append(`transaction-default-${id}`, ...events.slice(i, i + size));
+      return id;
+    }
+
+    const volume = (period: ChargingPeriod, ...types: string[]) => period.dimensions.find((d) => types.includes(d.type))!;
+    const hoursBetween = (fromIso: string, toMs: number) => new Decimal(toMs - Date.parse(fromIso)).div(3_600_000).toDecimalPlaces(4, Decimal.ROUND_HALF_UP);
+
+    /** What must hold of any session: strictly increasing starts from the session's start, each period lasting until the next, energy adding up to kwh. */
+    function expectPartition(sent: Session, nowMs: number): void {
+      expect(sessionSchema.safeParse(sent).success).toBe(true);
+      const periods = sent.charging_periods!;
+      expect(periods.length).toBeGreaterThan(0);
+      expect(Date.parse(periods[0]!.start_date_time)).toBe(Date.parse(sent.start_date_time));
+      const endMs = sent.end_date_time === undefined ? nowMs : Date.parse(sent.end_date_time);
+      periods.forEach((period, i) => {
+        const next = periods[i + 1];
+        if (next !== undefined) expect(Date.parse(next.start_date_time)).toBeGreaterThan(Date.parse(period.start_date_time));
+        else if (i > 0) expect(Date.parse(period.start_date_time)).toBeLessThan(endMs);
+        const untilMs = next === undefined ? Math.max(endMs, Date.parse(period.start_date_time)) : Date.parse(next.start_date_time);
+        expect(volume(period, 'TIME', 'PARKING_TIME').volume).toBe(Number(hoursBetween(period.start_date_time, untilMs).toFixed()));
+        expect(volume(period, 'ENERGY').volume).toBeGreaterThanOrEqual(0);
+      });
+      const energy = periods.reduce((sum, period) => sum.plus(String(volume(period, 'ENERGY').volume)), new Decimal(0));
+      expect(energy.toFixed()).toBe(new Decimal(String(sent.kwh)).toFixed());
+    }
+
+    /**
+     * A parking period gets no energy when the register did not rise across it: every reading from
+     * the last time at or before its start to the first time at or after its end is the same
+     * (readings sharing a time all count: a rise at one instant is not flat).
+     */
+    function expectFlatParkingEmpty(sent: Session, events: readonly DomainEvent[], stateAt: (ms: number) => string | null): void {
+      const registers: Array<[number, string]> = [];
+      for (const event of events) {
+        const data = event.data as { startedAt?: string; meterStartWh?: string | null; sampledAt?: string; registerWh?: string | null; endedAt?: string; meterStopWh?: string };
+        if (event.type === 'TransactionStarted' && data.meterStartWh != null) registers.push([Date.parse(data.startedAt!), data.meterStartWh]);
+        if (event.type === 'MeterReadingRecorded' && data.registerWh != null) registers.push([Date.parse(data.sampledAt!), data.registerWh]);
+        if (event.type === 'TransactionEnded') registers.push([Date.parse(data.endedAt!), data.meterStopWh!]);
+      }
+      const periods = sent.charging_periods!;
+      periods.forEach((period, i) => {
+        const fromMs = Date.parse(period.start_date_time);
+        if (stateAt(fromMs) === 'Charging' || volume(period, 'TIME', 'PARKING_TIME').type !== 'PARKING_TIME') return;
+        const untilMs = periods[i + 1] === undefined ? (sent.end_date_time === undefined ? Infinity : Date.parse(sent.end_date_time)) : Date.parse(periods[i + 1]!.start_date_time);
+        const beforeMs = Math.max(...registers.filter(([at]) => at <= fromMs).map(([at]) => at));
+        const afterMs = Math.min(...registers.filter(([at]) => at >= untilMs).map(([at]) => at));
+        if (!Number.isFinite(beforeMs) || !Number.isFinite(afterMs)) return;
+        const across = registers.filter(([at]) => at >= beforeMs && at <= afterMs).map(([, wh]) => new Decimal(wh));
+        if (across.every((wh) => wh.eq(across[0]!))) expect(volume(period, 'ENERGY').volume).toBe(0);
+      });
+    }
+
+    it('in station order (equal times in any order): a partition, energy adds up to kwh, flat parking gets none', async () => {
+      await fc.assert(
+        fc.asyncProperty(scenarioArbitrary, async (scenario) => {
+          const { commands, endMs } = commandsOf(`prop-${runs + 1}`, scenario);
+          const events = decided(commands);
+          const id = await project(events, scenario.chunks);
+          const nowMs = (endMs ?? startMs) + 3_600_000;
+          const rows = (await periods(id)) as OcpiPeriodRow[];
+          const sent = await ocpiSession(id, new Date(nowMs));
+          expectPartition(sent, nowMs);
+          const stateAt = (ms: number) => rows.filter((row) => Date.parse(String(new Date(row.start_date_time).toISOString())) <= ms).at(-1)?.charging_state ?? null;
+          expectFlatParkingEmpty(sent, events, stateAt);
+        }),
+        { numRuns: 20 },
+      );
+    });
+
+    it('in any order, with registers that go down: still a partition whose energy adds up to kwh', async () => {
+      await fc.assert(
+        fc.asyncProperty(scenarioArbitrary, disorderArbitrary, async (scenario, disorder) => {
+          const { commands } = commandsOf(`prop-${runs + 1}`, scenario);
+          const [start, ...rest] = commands;
+          for (const [a, b] of disorder.swaps) {
+            if (rest.length < 2) break;
+            const i = a % rest.length;
+            const j = b % rest.length;
+            [rest[i], rest[j]] = [rest[j]!, rest[i]!];
+          }
+          if (disorder.dropAt !== null && rest.length > 0) {
+            const target = rest[disorder.dropAt % rest.length]!;
+            if (target.type === 'RecordMeterReading' && target.registerWh) rest[disorder.dropAt % rest.length] = { ...target, registerWh: target.registerWh.div(2).toDecimalPlaces(3) };
+          }
+          const events = decided([start!, ...rest]);
+          const id = await project(events, scenario.chunks);
+          const nowMs = startMs + 24 * 3_600_000;
+          expectPartition(await ocpiSession(id, new Date(nowMs)), nowMs);
+        }),
+        { numRuns: 20 },
+      );
+    });
   });
 
   it('a rebuild gives the same tables (pure, checksummed)', async () => {

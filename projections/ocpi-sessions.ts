@@ -1,11 +1,12 @@
 import { Decimal } from 'decimal.js';
 import type { RecordedEvent } from '../adapters/event-store/port.js';
-import type { SqlExecutor } from '../adapters/sql/port.js';
+import { quoteIdentifier, type SqlExecutor } from '../adapters/sql/port.js';
 import { invariant } from '../domain/shared/assert.js';
 import { parseStreamName } from '../domain/shared/event.js';
 import type { TokenEvent } from '../domain/token/events.js';
-import type { TransactionEventData } from '../domain/transaction/events.js';
-import { ocpiSessionPeriodsMax, periodWithReading, type PeriodRow } from './ocpi-sessions-periods.js';
+import type { AuthorizationBasis, TransactionEventData } from '../domain/transaction/events.js';
+import { withAuthorized, withStarted, type SessionAuthorization } from '../domain/transaction/session-authorization.js';
+import { periodsAfterReading, periodsAfterStateChange, periodsAtEnd, registerBefore, type PeriodRow } from './ocpi-sessions-periods.js';
 import { loadTokensByUid, tokensSpec, withToken } from './ocpi-sessions-tokens.js';
 import type { Projection } from './projection.js';
 import { loadRows, rowKey, upsertRows, type Row, type TableSpec } from './rows.js';
@@ -35,6 +36,8 @@ export interface OcpiSessionsTable {
   token_party_id: string | null;
   auth_basis: string | null;
   remote_start: boolean;
+  /** OCPI authorization_reference: the last one the eMSP gave (real-time answer or START_SESSION). */
+  authorization_reference: string | null;
   status: 'AUTHORIZED' | 'PENDING' | 'ACTIVE' | 'COMPLETED' | 'INVALID';
   start_date_time: Date | null;
   end_date_time: Date | null;
@@ -68,6 +71,7 @@ const sessionsSpec: TableSpec = {
     integer('station_connector_id'),
     ...['token_uid', 'token_type', 'contract_id', 'token_country_code', 'token_party_id', 'auth_basis'].map(text),
     boolean('remote_start'),
+    text('authorization_reference'),
     text('status'),
     at('start_date_time'),
     at('end_date_time'),
@@ -108,6 +112,8 @@ interface BatchRows {
   readonly sessions: Map<string, Row>;
   readonly periods: Map<string, Row>;
   readonly tokens: Map<string, Row>;
+  /** Periods the batch removed (a trailing one at the end), by key: deleted when written. */
+  readonly removedPeriods: Set<string>;
 }
 
 function energyWh(session: Row, registerWh: string): string {
@@ -117,14 +123,44 @@ function energyWh(session: Row, registerWh: string): string {
 
 const periodKey = (session: Row, index: number) => rowKey(chargingPeriodsSpec, { tenant_id: session.tenant_id, session_id: session.session_id, period_index: index });
 
-function lastPeriod(rows: BatchRows, session: Row): Row | undefined {
-  const count = session.period_count as number;
-  return count === 0 ? undefined : rows.periods.get(periodKey(session, count - 1));
-}
-
 function putPeriod(rows: BatchRows, session: Row, period: Row): void {
   rows.periods.set(periodKey(session, period.period_index as number), period);
 }
+
+/**
+ * The session's open periods, oldest first: the last one whose start register is known and the
+ * pending ones after it (ocpi-sessions-periods.ts). loadBatch loads them and the one before.
+ */
+function openPeriods(rows: BatchRows, session: Row): PeriodRow[] {
+  const open: PeriodRow[] = [];
+  for (let index = (session.period_count as number) - 1; index >= 0; index -= 1) {
+    const period = rows.periods.get(periodKey(session, index));
+    invariant(period !== undefined, `period ${index} of session ${String(session.session_id)} is loaded`);
+    open.unshift(period as unknown as PeriodRow);
+    if (period.start_register_wh != null) break;
+  }
+  return open;
+}
+
+function putPeriods(rows: BatchRows, session: Row, periods: readonly PeriodRow[]): void {
+  for (const period of periods) {
+    const key = periodKey(session, period.period_index);
+    if (rows.periods.get(key) !== (period as unknown as Row)) rows.periods.set(key, period as unknown as Row);
+    rows.removedPeriods.delete(key);
+  }
+}
+
+/** A row's authorization columns as the domain's summary (domain/transaction/session-authorization.ts), and back. */
+const authorizationOfRow = (row: Row): SessionAuthorization => ({
+  remoteStart: Boolean(row.remote_start),
+  basis: (row.auth_basis ?? null) as AuthorizationBasis | null,
+  authorizationReference: (row.authorization_reference ?? null) as string | null,
+});
+const authorizationColumns = (summary: SessionAuthorization): Row => ({
+  remote_start: summary.remoteStart,
+  auth_basis: summary.basis,
+  authorization_reference: summary.authorizationReference,
+});
 
 function applyTransactionEvent(rows: BatchRows, event: RecordedEvent, key: Row): void {
   const id = rowKey(sessionsSpec, key);
@@ -136,7 +172,7 @@ function applyTransactionEvent(rows: BatchRows, event: RecordedEvent, key: Row):
     const base = current ?? { ...key, status: 'AUTHORIZED', remote_start: false, energy_wh: '0', register_known: false, period_count: 0 };
     // The start's own token stands; an authorization names the token when the start had none (2.0.1).
     const named = base.token_uid == null ? withToken(rows.tokens, base, data.idToken) : base;
-    rows.sessions.set(id, { ...named, auth_basis: data.basis, last_updated });
+    rows.sessions.set(id, { ...named, ...authorizationColumns(withAuthorized(authorizationOfRow(named), data)), last_updated });
     return;
   }
   if (event.type === 'TransactionStarted') {
@@ -160,7 +196,7 @@ function applyTransactionEvent(rows: BatchRows, event: RecordedEvent, key: Row):
       period_count: 1,
       last_updated,
     };
-    if (data.triggerReason === 'RemoteStart') session.remote_start = true;
+    session = { ...session, ...authorizationColumns(withStarted(authorizationOfRow(session), data)) };
     if (data.idToken) session = withToken(rows.tokens, session, data.idToken);
     rows.sessions.set(id, session);
     putPeriod(rows, session, {
@@ -172,12 +208,12 @@ function applyTransactionEvent(rows: BatchRows, event: RecordedEvent, key: Row):
   }
   // The domain records readings, states and ends only for a started transaction: anything else is a bug.
   invariant(current !== undefined && current.status !== 'AUTHORIZED', `${event.type} of ${event.streamId} follows TransactionStarted`);
-  const period = lastPeriod(rows, current);
-  invariant(period !== undefined, `session ${event.streamId} has a charging period`);
+  const open = openPeriods(rows, current);
+  invariant(open.length > 0, `session ${event.streamId} has a charging period`);
   if (event.type === 'MeterReadingRecorded') {
-    rows.sessions.set(id, withReading(current, dataOf(event, 'MeterReadingRecorded'), last_updated));
-    const updated = periodWithReading(period as unknown as PeriodRow, dataOf(event, 'MeterReadingRecorded'));
-    if (updated !== null) putPeriod(rows, current, updated as unknown as Row);
+    const data = dataOf(event, 'MeterReadingRecorded');
+    rows.sessions.set(id, withReading(current, data, last_updated));
+    putPeriods(rows, current, periodsAfterReading(open, registerBefore(current), data, current.end_date_time != null));
     return;
   }
   if (event.type === 'ChargingStateChanged') {
@@ -186,18 +222,10 @@ function applyTransactionEvent(rows: BatchRows, event: RecordedEvent, key: Row):
     const session: Row = { ...current, status: activated, charging_state: data.late ? current.charging_state : data.state, last_updated };
     // A late change (offline queue, or after the end) would split a period already closed; the
     // periods keep the live order instead, the session's energy and times stay exact.
-    const splits = !data.late && Date.parse(data.changedAt) >= Date.parse(period.start_date_time as string);
-    if (splits && (current.period_count as number) < ocpiSessionPeriodsMax) {
-      putPeriod(rows, current, { ...period, end_at: data.changedAt });
-      const start = period.end_register_wh ?? period.start_register_wh ?? null;
-      const next: Row = {
-        ...period, period_index: current.period_count, start_date_time: data.changedAt, end_at: data.changedAt, charging_state: data.state,
-        start_register_wh: start, end_register_wh: start, max_current_a: null, min_current_a: null, max_power_kw: null, min_power_kw: null,
-      };
-      session.period_count = (current.period_count as number) + 1;
-      putPeriod(rows, session, next);
-    } else if (splits) {
-      putPeriod(rows, current, { ...period, end_at: maxTime(period.end_at as string, data.changedAt) });
+    if (!data.late) {
+      const periods = periodsAfterStateChange(open, registerBefore(current), data);
+      session.period_count = periods.at(-1)!.period_index + 1;
+      putPeriods(rows, session, periods);
     }
     rows.sessions.set(id, session);
     return;
@@ -216,11 +244,16 @@ function applyTransactionEvent(rows: BatchRows, event: RecordedEvent, key: Row):
     register_known: registerKnown,
     last_updated,
   });
-  const endsAfter = Date.parse(data.endedAt) >= Date.parse(period.start_date_time as string);
-  if (endsAfter) putPeriod(rows, current, { ...period, end_at: maxTime(period.end_at as string, data.endedAt), end_register_wh: data.meterStopWh, end_register_at: data.endedAt, start_register_wh: period.start_register_wh ?? data.meterStopWh });
+  const beforeOpen = rows.periods.get(periodKey(current, open[0]!.period_index - 1)) as unknown as PeriodRow | undefined;
+  const { periods, removedIndex } = periodsAtEnd(open, beforeOpen, registerBefore(current), { at: data.endedAt, wh: data.meterStopWh });
+  putPeriods(rows, current, periods);
+  if (removedIndex !== null) {
+    const ended = rows.sessions.get(id)!;
+    rows.sessions.set(id, { ...ended, period_count: removedIndex });
+    rows.periods.delete(periodKey(current, removedIndex));
+    rows.removedPeriods.add(periodKey(current, removedIndex));
+  }
 }
-
-const maxTime = (a: string, b: string) => (Date.parse(a) >= Date.parse(b) ? a : b);
 
 /**
  * A reading moves the energy when it is the newest register by station time; a register older
@@ -261,14 +294,45 @@ async function loadBatch(tx: SqlExecutor, schema: string, events: readonly Recor
   const sessions = await loadRows(tx, schema, sessionsSpec, sessionKeys);
   const tokens = await loadRows(tx, schema, tokensSpec, tokenIds);
   await loadTokensByUid(tx, schema, tokens, [...tenants], [...uids]);
-  const periodKeys = [...sessions.values()].filter((s) => (s.period_count as number) > 0).map((s) => ({ tenant_id: s.tenant_id, session_id: s.session_id, period_index: (s.period_count as number) - 1 }));
-  const periods = await loadRows(tx, schema, chargingPeriodsSpec, periodKeys);
-  return { sessions, periods, tokens };
+  const periods = await loadOpenPeriods(tx, schema, [...sessions.values()].filter((s) => (s.period_count as number) > 0));
+  return { sessions, periods, tokens, removedPeriods: new Set() };
+}
+
+/**
+ * Each session's open periods (see openPeriods) and the one before them, which the end needs
+ * when it removes a trailing period. At most ocpiSessionPeriodsMax per session.
+ */
+async function loadOpenPeriods(tx: SqlExecutor, schema: string, sessions: readonly Row[]): Promise<Map<string, Row>> {
+  const found = new Map<string, Row>();
+  if (sessions.length === 0) return found;
+  const table = `${quoteIdentifier(schema)}.charging_periods`;
+  const { rows } = await tx.query<Row>(
+    `SELECT p.* FROM ${table} p JOIN unnest($1::text[], $2::text[]) AS k(tenant_id, session_id) ON p.tenant_id = k.tenant_id AND p.session_id = k.session_id
+      WHERE p.period_index >= coalesce((SELECT max(q.period_index) FROM ${table} q
+                                          WHERE q.tenant_id = p.tenant_id AND q.session_id = p.session_id AND q.start_register_wh IS NOT NULL), 0) - 1`,
+    [sessions.map((s) => s.tenant_id), sessions.map((s) => s.session_id)],
+  );
+  for (const row of rows) {
+    for (const [column, value] of Object.entries(row)) if (value instanceof Date) row[column] = value.toISOString();
+    found.set(rowKey(chargingPeriodsSpec, row), row);
+  }
+  return found;
+}
+
+async function deletePeriods(tx: SqlExecutor, schema: string, keys: ReadonlySet<string>): Promise<void> {
+  if (keys.size === 0) return;
+  const parsed = [...keys].map((key) => JSON.parse(key) as [string, string, number]);
+  await tx.query(
+    `DELETE FROM ${quoteIdentifier(schema)}.charging_periods WHERE (tenant_id, session_id, period_index) IN (SELECT * FROM unnest($1::text[], $2::text[], $3::integer[]))`,
+    [parsed.map((key) => key[0]), parsed.map((key) => key[1]), parsed.map((key) => key[2])],
+  );
 }
 
 export const ocpiSessionsProjection: Projection = {
   name: 'ocpi_sessions',
-  version: 1,
+  // 2: periods partition the session, energy spread by the charging rule (ocpi-sessions-periods.ts);
+  // authorization_reference and remote starts recorded on TransactionAuthorized (auth_method COMMAND).
+  version: 2,
   handledEventTypes: new Set(['TransactionAuthorized', 'TransactionStarted', 'MeterReadingRecorded', 'ChargingStateChanged', 'TransactionEnded', 'TokenIssued', 'TokenUpdated']),
   migrationsGroup: 'readmodels-ocpi-sessions',
   checksumTables: [
@@ -297,6 +361,7 @@ export const ocpiSessionsProjection: Projection = {
     }
     const changedPeriods = [...rows.periods.entries()].filter(([id, row]) => before.periods.get(id) !== row).map(([, row]) => row);
     await upsertRows(tx, schema, sessionsSpec, [...touched.sessions].map((id) => rows.sessions.get(id)).filter((row): row is Row => row !== undefined));
+    await deletePeriods(tx, schema, rows.removedPeriods);
     await upsertRows(tx, schema, chargingPeriodsSpec, changedPeriods);
     await upsertRows(tx, schema, tokensSpec, [...touched.tokens].map((id) => rows.tokens.get(id)!));
   },

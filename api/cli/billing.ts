@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { Decimal } from 'decimal.js';
 import type { Services } from '../composition.js';
+import { defaultReconciliationTolerance } from '../../domain/settlement/reconcile.js';
 import { formatTable } from './projections.js';
 import { caughtUpReadModels } from './read-models.js';
 import { CliError, ExitCode, reportError, withServices, type CliAccess, type CliContext } from './run.js';
@@ -74,6 +75,23 @@ export function registerBillingCommands(program: Command, context: CliContext): 
   registerSettlement(program, context);
 }
 
+/**
+ * A tariff is ours: it is pushed at /{country_code}/{party_id}/{id} and copied into CDRs, so any
+ * other party than our OCPI one (OCPI_COUNTRY_CODE / OCPI_PARTY_ID) would publish a second CPO.
+ */
+async function checkOurParty(services: Services, file: string, tariff: unknown): Promise<void> {
+  const { country_code: countryCode, party_id: partyId } = (tariff ?? {}) as { country_code?: unknown; party_id?: unknown };
+  // Missing or mistyped fields are the tariff validation's to report, with the others.
+  if (typeof countryCode !== 'string' || typeof partyId !== 'string') return;
+  const { ourParty } = await import('../../ocpi/plugin.js');
+  const us = ourParty(services.config.ocpi);
+  if (countryCode.toUpperCase() === us.countryCode && partyId.toUpperCase() === us.partyId) return;
+  throw new CliError(
+    `${file}: the tariff's party ${countryCode}*${partyId} is not ours, ${us.countryCode}*${us.partyId} (OCPI_COUNTRY_CODE / OCPI_PARTY_ID)`,
+    ExitCode.usage,
+  );
+}
+
 function registerTariffs(program: Command, context: CliContext): void {
   const tariffs = program.command('tariffs').description('OCPI 2.2.1 tariffs: versions and where they apply');
   tariffs
@@ -89,6 +107,7 @@ function registerTariffs(program: Command, context: CliContext): void {
         const tariff = await readJsonFile(file, 'tariff');
         const id = (tariff as { id?: unknown })?.id;
         if (typeof id !== 'string' || id.length === 0) throw new CliError(`${file}: the tariff has no "id"`, ExitCode.usage);
+        await checkOurParty(services, file, tariff);
         const scope = parseScope(options.scope);
         const tenantId = services.config.tenantId;
         const state = await loadState(services.eventStore, tariffDecider, streamName('tariff', tenantId, id));
@@ -195,13 +214,6 @@ function registerLedger(program: Command, context: CliContext): void {
     );
 }
 
-const csvColumns = ['cdr_id', 'session_id', 'start_date_time', 'end_date_time', 'emsp', 'currency', 'total_cost_excl_vat', 'total_cost_incl_vat', 'total_energy_kwh', 'total_time_h', 'credit', 'credit_reference_id'] as const;
-
-function csvCell(value: unknown): string {
-  const text = value === null || value === undefined ? '' : value instanceof Date ? value.toISOString() : String(value);
-  return /[",\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
-}
-
 function parseTime(text: string | undefined, name: string): string | null {
   if (text === undefined) return null;
   const ms = Date.parse(/T/.test(text) ? text : `${text}T00:00:00Z`);
@@ -213,7 +225,7 @@ function registerCdr(program: Command, context: CliContext): void {
   const cdr = program.command('cdr').description('charge detail records (read model `cdrs`)');
   cdr
     .command('export')
-    .description('export CDRs that started in [--from, --to) as OCPI JSON or CSV')
+    .description('export CDRs that started in [--from, --to) as OCPI 2.2.1 JSON or CSV (columns: docs/cdr-export.md)')
     .option('--format <format>', 'ocpi or csv', 'ocpi')
     .option('--from <time>', 'start date/time, inclusive (YYYY-MM-DD or ISO)')
     .option('--to <time>', 'end date/time, exclusive')
@@ -223,20 +235,18 @@ function registerCdr(program: Command, context: CliContext): void {
         const from = parseTime(options.from, '--from');
         const to = parseTime(options.to, '--to');
         const { liveSchemaName } = await migratedProjections(services, context.err);
-        const { rows } = await services.db.query<Record<string, unknown>>(
-          `SELECT *, cdr_id AS session_id FROM ${liveSchemaName('cdrs')}.cdrs
+        const { cdrsAsCsv, cdrsAsOcpiJson } = await import('./cdr-export.js');
+        const { rows } = await services.db.query<import('./cdr-export.js').CdrExportRow>(
+          `SELECT cdr_id, transaction_id, tenant_id, emsp, start_date_time, end_date_time, tariff_version_id, replaces_cdr_id, cdr_json FROM ${liveSchemaName('cdrs')}.cdrs
             WHERE tenant_id = $1 AND ($2::timestamptz IS NULL OR start_date_time >= $2) AND ($3::timestamptz IS NULL OR start_date_time < $3)
             ORDER BY start_date_time, cdr_id LIMIT ${billingCliRowsMax}`,
           [services.config.tenantId, from, to],
         );
-        if (options.format === 'ocpi') {
-          context.out(`[${rows.map((r) => r.cdr_json as string).join(',\n')}]`);
-          return;
-        }
-        context.out(csvColumns.join(','));
-        for (const row of rows) {
-          const session = (JSON.parse(row.cdr_json as string) as { session_id?: string }).session_id ?? '';
-          context.out(csvColumns.map((c) => csvCell(c === 'session_id' ? session : row[c])).join(','));
+        if (options.format === 'csv') return context.out(cdrsAsCsv(rows).replace(/\n$/, ''));
+        try {
+          context.out(cdrsAsOcpiJson(rows));
+        } catch (error) {
+          throw new CliError(`cannot export as OCPI: ${(error as Error).message}`, ExitCode.failed);
         }
       })(),
     );
@@ -247,73 +257,32 @@ function registerCdr(program: Command, context: CliContext): void {
     .option('--reason <text>', 'why (kept on the CDR)')
     .action((id: string, options: { reason?: string }) =>
       run(context, 'cdr credit', async (services) => {
-        const { creditCdrIdFor, completeCredit } = await import('../../commands/process/index.js');
+        const { billingConfigFor, creditCdrIdFor, completeCredit } = await import('../../commands/process/index.js');
+        const { ourParty } = await import('../../ocpi/plugin.js');
         const creditId = creditCdrIdFor(id);
         const now = services.clock.now().toISOString();
         const result = await send(services, id, `cdr-credit:${id}`, { type: 'CreditCdr', creditCdrId: creditId, creditedAt: now, reason: options.reason ?? null });
         const credited = result.events.find((e) => e.type === 'CdrCredited');
         if (!credited) throw new CliError(`CDR ${id} was not credited`, ExitCode.failed);
         // Complete at once (the process manager would too; every step is idempotent).
-        const creditIssued = await completeCredit({ eventStore: services.eventStore, bus: services.bus }, credited);
+        const config = billingConfigFor(ourParty(services.config.ocpi));
+        const creditIssued = await completeCredit({ eventStore: services.eventStore, bus: services.bus, config }, credited);
         context.out(`CDR ${id} credited by ${creditIssued.cdr.id}: total ${creditIssued.cdr.total_cost.incl_vat ?? creditIssued.cdr.total_cost.excl_vat} ${creditIssued.cdr.currency}`);
       }, 'write')(),
     );
 }
 
-interface Summary {
-  cdrId: string;
-  sessionId: string | null;
-  startDateTime: string;
-  amount: string;
-  energyKwh: string;
-  creditReferenceId: string | null;
-}
-
-const decimalText = (value: unknown, field: string): string => {
+/** A tolerance option, checked before anything is recorded (a bad one must not close the period first). */
+const toleranceText = (value: string, option: string): string => {
+  let tolerance: Decimal;
   try {
-    return new Decimal(value as string | number).toFixed();
+    tolerance = new Decimal(value);
   } catch {
-    throw new CliError(`${field}: not a number: ${String(value)}`, ExitCode.usage);
+    throw new CliError(`${option}: not a number: ${value}`, ExitCode.usage);
   }
+  if (!tolerance.isFinite() || tolerance.isNegative()) throw new CliError(`${option} must be zero or more: ${value}`, ExitCode.usage);
+  return tolerance.toFixed();
 };
-
-/** The partner's CDRs: an OCPI CDR JSON array, or CSV with the columns `cdr export --format csv` writes. */
-export function theirSummaries(text: string): Summary[] {
-  const trimmed = text.trimStart();
-  if (trimmed.startsWith('[')) {
-    const list = JSON.parse(trimmed) as Record<string, unknown>[];
-    if (!Array.isArray(list)) throw new CliError('their file: expected a JSON array of OCPI CDRs', ExitCode.usage);
-    return list.map((cdr, i) => ({
-      cdrId: String(cdr.id),
-      sessionId: typeof cdr.session_id === 'string' ? cdr.session_id : null,
-      startDateTime: String(cdr.start_date_time),
-      amount: decimalText((cdr.total_cost as { excl_vat?: unknown } | undefined)?.excl_vat, `[${i}].total_cost.excl_vat`),
-      energyKwh: decimalText(cdr.total_energy, `[${i}].total_energy`),
-      creditReferenceId: typeof cdr.credit_reference_id === 'string' ? cdr.credit_reference_id : null,
-    }));
-  }
-  const [header, ...lines] = trimmed.split(/\r?\n/).filter((line) => line.length > 0);
-  const columns = (header ?? '').split(',');
-  const at = (name: string) => {
-    const index = columns.indexOf(name);
-    if (index < 0) throw new CliError(`their CSV has no column ${name} (needs ${['cdr_id', 'start_date_time', 'total_cost_excl_vat', 'total_energy_kwh'].join(', ')})`, ExitCode.usage);
-    return index;
-  };
-  const [id, session, start, amount, energy] = ['cdr_id', 'session_id', 'start_date_time', 'total_cost_excl_vat', 'total_energy_kwh'].map((name) => (name === 'session_id' && !columns.includes(name) ? -1 : at(name)));
-  const credit = columns.indexOf('credit_reference_id');
-  return lines.map((line, i) => {
-    // Simple CSV: quoted cells are not expected in these numeric exports.
-    const cells = line.split(',');
-    return {
-      cdrId: cells[id!]!,
-      sessionId: session! >= 0 && cells[session!] ? cells[session!]! : null,
-      startDateTime: cells[start!]!,
-      amount: decimalText(cells[amount!], `line ${i + 2} total_cost_excl_vat`),
-      energyKwh: decimalText(cells[energy!], `line ${i + 2} total_energy_kwh`),
-      creditReferenceId: credit >= 0 && cells[credit] ? cells[credit]! : null,
-    };
-  });
-}
 
 function registerSettlement(program: Command, context: CliContext): void {
   const settlement = program.command('settlement').description('settlement periods per partner');
@@ -323,10 +292,12 @@ function registerSettlement(program: Command, context: CliContext): void {
     .requiredOption('--partner <party>', 'OCPI party, e.g. DE-EMP')
     .requiredOption('--period <YYYY-MM>', 'month (UTC) of the CDRs\' start')
     .requiredOption('--their <file>', 'their CDRs: OCPI CDR JSON array or CSV')
-    .option('--tolerance <amount>', 'largest amount difference still a match', '0')
+    .option('--tolerance <amount>', 'largest money difference still a match, excl. and incl. VAT, in the period currency', defaultReconciliationTolerance.amount)
+    .option('--tolerance-energy <kWh>', 'largest energy difference still a match', defaultReconciliationTolerance.energyKwh)
+    .option('--tolerance-time <seconds>', 'largest total_time difference still a match', defaultReconciliationTolerance.timeSeconds)
     .option('--currency <code>', 'currency of the period when we have no CDRs in it', 'EUR')
-    .option('--json', 'print JSON')
-    .action((options: { partner: string; period: string; their: string; tolerance: string; currency: string; json?: boolean }) =>
+    .option('--json', 'print JSON (the SettlementReconciled event: tolerances, counts, mismatches per field)')
+    .action((options: { partner: string; period: string; their: string; tolerance: string; toleranceEnergy: string; toleranceTime: string; currency: string; json?: boolean }) =>
       run(context, 'settlement reconcile', async (services) => {
         if (!/^\d{4}-(0[1-9]|1[0-2])$/.test(options.period)) throw new CliError('--period must be YYYY-MM', ExitCode.usage);
         let theirText: string;
@@ -335,16 +306,23 @@ function registerSettlement(program: Command, context: CliContext): void {
         } catch (error) {
           throw new CliError(`cannot read ${options.their}: ${(error as Error).message}`, ExitCode.usage);
         }
+        if (theirText.length > theirFileBytesMax) throw new CliError(`${options.their} is larger than ${theirFileBytesMax} bytes`, ExitCode.usage);
+        const tolerance = {
+          amount: toleranceText(options.tolerance, '--tolerance'),
+          energyKwh: toleranceText(options.toleranceEnergy, '--tolerance-energy'),
+          timeSeconds: toleranceText(options.toleranceTime, '--tolerance-time'),
+        };
+        const { theirSummaries } = await import('./settlement-statement.js');
         const theirs = theirSummaries(theirText);
-        const { currentCdrs, settlementDecider, settlementPeriodId, reconcile } = await import('../../domain/settlement/index.js');
+        const { currentCdrs, settlementDecider, settlementPeriodId, reconcile, reconciliationIsClean, summaryOfOcpiCdr } = await import('../../domain/settlement/index.js');
         const { loadState } = await import('../../commands/process/streams.js');
         const { streamName } = await import('../../domain/shared/event.js');
         const { liveSchemaName } = await migratedProjections(services, context.err);
         const [year, month] = options.period.split('-').map(Number) as [number, number];
         const from = new Date(Date.UTC(year, month - 1, 1)).toISOString();
         const to = new Date(Date.UTC(year, month, 1)).toISOString();
-        const { rows } = await services.db.query<{ cdr_id: string; cdr_json: string; currency: string; total_cost_incl_vat: string | null }>(
-          `SELECT cdr_id, cdr_json, currency, total_cost_incl_vat::text FROM ${liveSchemaName('cdrs')}.cdrs
+        const { rows } = await services.db.query<{ cdr_id: string; cdr_json: string; currency: string }>(
+          `SELECT cdr_id, cdr_json, currency FROM ${liveSchemaName('cdrs')}.cdrs
             WHERE tenant_id = $1 AND emsp = $2 AND start_date_time >= $3 AND start_date_time < $4 ORDER BY start_date_time, cdr_id LIMIT ${billingCliRowsMax}`,
           [services.config.tenantId, options.partner, from, to],
         );
@@ -357,32 +335,21 @@ function registerSettlement(program: Command, context: CliContext): void {
         }
         if (state.status === 'none' || state.status === 'open') {
           for (const row of rows) {
-            const cdr = JSON.parse(row.cdr_json) as { id: string; session_id?: string; start_date_time: string; total_cost: { excl_vat: string }; total_energy: string; credit_reference_id?: string };
-            const summary = { cdrId: cdr.id, sessionId: cdr.session_id ?? null, startDateTime: cdr.start_date_time, amount: cdr.total_cost.excl_vat, energyKwh: cdr.total_energy, creditReferenceId: cdr.credit_reference_id ?? null };
-            await send(services, periodId, `settlement-include:${periodId}:${cdr.id}`, { type: 'IncludeCdr', cdr: summary, amountInclVat: row.total_cost_incl_vat, currency: row.currency, includedAt: now });
+            const summary = summaryOfOcpiCdr(JSON.parse(row.cdr_json) as import('../../domain/cdr/ocpi.js').OcpiCdr);
+            await send(services, periodId, `settlement-include:${periodId}:${summary.cdrId}`, { type: 'IncludeCdr', cdr: summary, currency: row.currency, includedAt: now });
           }
           await send(services, periodId, `settlement-close:${periodId}`, { type: 'CloseSettlementPeriod', closedAt: now });
         }
-        const tolerance = { amount: decimalText(options.tolerance, '--tolerance'), energyKwh: '0' };
         const result = await send(services, periodId, `settlement-reconcile:${periodId}:${now}`, { type: 'ReconcileSettlement', theirs, tolerance, reconciledAt: now });
         const recorded = result.events.find((e) => e.type === 'SettlementReconciled');
         const closed = await loadState(services.eventStore, settlementDecider, streamName('settlement', services.config.tenantId, periodId));
         const ours = closed.status === 'none' ? [] : currentCdrs(closed).map((c) => c.summary);
         const full = reconcile(ours, theirs, tolerance);
-        const clean = full.missingOnOurSide.length + full.missingOnTheirSide.length + full.amountMismatches.length + full.energyMismatches.length === 0;
-        if (!clean) context.exitCode = ExitCode.checkFailed;
+        if (!reconciliationIsClean(full)) context.exitCode = ExitCode.checkFailed;
         if (options.json) return context.out(JSON.stringify(recorded?.data ?? null, null, 2));
-        const table: string[][] = [['CDR', 'THEIR CDR', 'RESULT', 'OURS', 'THEIRS', 'DIFFERENCE']];
-        for (const m of full.matched) {
-          const amount = full.amountMismatches.find((x) => x.ourCdrId === m.ours.cdrId);
-          const energy = full.energyMismatches.find((x) => x.ourCdrId === m.ours.cdrId);
-          const result = amount ? 'amount mismatch' : energy ? 'energy mismatch' : 'matched';
-          table.push([m.ours.cdrId, m.theirs.cdrId, result, m.ours.amount.toFixed(), m.theirs.amount.toFixed(), m.ours.amount.minus(m.theirs.amount).toFixed()]);
-        }
-        for (const r of full.missingOnTheirSide) table.push([r.cdrId, '-', 'missing on their side', r.amount.toFixed(), '-', r.amount.toFixed()]);
-        for (const r of full.missingOnOurSide) table.push(['-', r.cdrId, 'missing on our side', '-', r.amount.toFixed(), r.amount.negated().toFixed()]);
-        for (const line of formatTable(table)) context.out(line);
-        context.out(`${options.partner} ${options.period}: ${full.matched.length} matched, ${full.amountMismatches.length} amount mismatches, ${full.missingOnTheirSide.length} missing on their side, ${full.missingOnOurSide.length} missing on ours`);
+        const { reconciliationReport } = await import('./settlement-report.js');
+        const periodCurrency = closed.status === 'none' ? currency : closed.opened.currency;
+        for (const line of reconciliationReport(full, tolerance, periodCurrency, `${options.partner} ${options.period}`)) context.out(line);
       }, 'write')(),
     );
 }

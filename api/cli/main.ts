@@ -18,8 +18,9 @@ import { registerLocationsCommands } from './locations.js';
  */
 
 const exitCodesHelp = `
-Exit codes: 0 ok, 1 a check failed (verify, audit), 2 usage or configuration error,
-3 could not run (database unreachable or in use, unexpected error).
+Exit codes: 0 ok, 1 a check failed (verify, audit, an OCPI partner refused), 2 usage or
+configuration error, 3 could not run (database, server or OCPI partner unreachable, database in
+use, unexpected error).
 
 Configuration comes from environment variables: DATABASE_URL (absent: embedded PGlite in DATA_DIR,
 default ./data), EVENTSTORE_URL, REDIS_URL, INFLUX_URL (checked, not used yet), HOST, PORT,

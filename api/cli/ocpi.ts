@@ -1,3 +1,4 @@
+import { BlockList, isIP } from 'node:net';
 import { InvalidArgumentError, type Command } from 'commander';
 import type { RegisterWithPartnerOutcome } from '../../ocpi/credentials/service.js';
 import type { OcpiInvitation } from '../ocpi-commands.js';
@@ -14,10 +15,52 @@ import { domainRefusal } from './stations.js';
 
 const loadOcpi = () => import('../ocpi-commands.js');
 
-/** The partner refused or could not be used (OCPI errors from the credentials service, HTTP 502 from the server). */
-function partnerRefusal(error: unknown, what: string): unknown {
+/**
+ * The partner refused or could not be used (OCPI errors from the credentials service, HTTP 502
+ * from the server): exit 1. A partner that never answered (PartnerUnreachableError, HTTP 504
+ * from the server) is no refusal: exit 3, "could not run", with the cause.
+ */
+function partnerRefusal(error: unknown, what: string, partnerId: string): unknown {
+  if (error instanceof Error && error.name === 'PartnerUnreachableError') return partnerUnreachable(partnerId, error.message);
   if (error instanceof Error && error.name === 'OcpiError') return new CliError(`${what} refused: ${error.message}`, ExitCode.checkFailed);
   return domainRefusal(error);
+}
+
+/** `where`: the partner's URL and why it could not be reached, as PartnerUnreachableError words it. */
+const partnerUnreachable = (partnerId: string, where: string) => new CliError(`could not reach partner ${partnerId} at ${where}`, ExitCode.failed);
+
+const loopbackHosts = new BlockList();
+loopbackHosts.addSubnet('127.0.0.0', 8, 'ipv4');
+loopbackHosts.addAddress('::1', 'ipv6');
+/** RFC 1918, link-local, shared address space (CGNAT), IPv6 unique-local and link-local. */
+const privateHosts = new BlockList();
+for (const [network, prefix] of [['10.0.0.0', 8], ['172.16.0.0', 12], ['192.168.0.0', 16], ['169.254.0.0', 16], ['100.64.0.0', 10]] as const) privateHosts.addSubnet(network, prefix, 'ipv4');
+for (const [network, prefix] of [['fc00::', 7], ['fe80::', 10]] as const) privateHosts.addSubnet(network, prefix, 'ipv6');
+
+/** Where a partner elsewhere on the internet cannot reach a URL's host: a loopback or a private network address. */
+function unreachableHostKind(url: string): 'loopback' | 'private network' | null {
+  const host = new URL(url).hostname.replace(/^\[|\]$/g, '').toLowerCase();
+  if (host === 'localhost' || host.endsWith('.localhost')) return 'loopback';
+  const family = isIP(host);
+  if (family === 0) return null;
+  const type = family === 4 ? 'ipv4' : 'ipv6';
+  if (loopbackHosts.check(host, type)) return 'loopback';
+  return privateHosts.check(host, type) ? 'private network' : null;
+}
+
+/**
+ * The warning for an invitation whose versions URL partners elsewhere cannot reach: made from
+ * HOST:PORT because OCPI_PUBLIC_URL is unset, or OCPI_PUBLIC_URL itself naming such a host.
+ * Still printed with the invitation: a partner on this machine (local testing) can use it.
+ */
+function versionsUrlWarning(versionsUrl: string, publicUrlUnset: boolean): string | null {
+  const kind = unreachableHostKind(versionsUrl);
+  if (kind === null) return null;
+  const unset = publicUrlUnset ? ' (OCPI_PUBLIC_URL is not set)' : '';
+  return (
+    `csms: warning: the versions URL ${versionsUrl} is a ${kind} address: a partner elsewhere cannot reach it${unset}. ` +
+    'Fine for testing on this machine; otherwise set OCPI_PUBLIC_URL, on the server too, to the URL partners reach it at, and invite again.'
+  );
 }
 
 /** Our versions URL as partners should reach it: OCPI_PUBLIC_URL, else the server's URL. */
@@ -47,11 +90,14 @@ export function registerOcpiCommands(program: Command, context: CliContext): voi
     .addOption(serverOption())
     .action(async (partnerId: string, options: { server?: string }) => {
       try {
+        // Only the direct path knows the setting behind the URL; through a server it is the server's.
+        let publicUrlUnset = false;
         const invitation = await withDatabaseOrServer<OcpiInvitation>(
           context,
           'ocpi invite',
           options.server,
           async (services) => {
+            publicUrlUnset = services.config.ocpi.publicUrl === null;
             const { cliCredentialsDeps, inviteOcpiPartner, ocpiVersionsUrl } = await loadOcpi();
             const deps = cliCredentialsDeps({ ...services, tenantId: services.config.tenantId, settings: services.config.ocpi });
             return inviteOcpiPartner(deps, partnerId, ourVersionsUrl(context, options.server, ocpiVersionsUrl), cliActor());
@@ -61,6 +107,8 @@ export function registerOcpiCommands(program: Command, context: CliContext): voi
         context.out(`partner ${invitation.partnerId} invited: give them both lines below (the token is shown only now)`);
         context.out(`  versions URL: ${invitation.versionsUrl}`);
         context.out(`  token A:      ${invitation.token}`);
+        const warning = versionsUrlWarning(invitation.versionsUrl, publicUrlUnset);
+        if (warning !== null) context.err(warning);
       } catch (error) {
         reportError(context, error);
       }
@@ -68,7 +116,7 @@ export function registerOcpiCommands(program: Command, context: CliContext): voi
 
   ocpi
     .command('register')
-    .description("register with a partner: read their versions with their token A, send our credentials, keep theirs (exit 1: they refused)")
+    .description("register with a partner: read their versions with their token A, send our credentials, keep theirs (exit 1: they refused; 3: they could not be reached)")
     .argument('<partner-id>', "our name for the partner: 1 to 64 letters, digits, '_' or '.'")
     .requiredOption('--url <url>', 'their versions URL, e.g. https://emsp.example.com/ocpi/versions')
     .requiredOption('--token <token>', 'their token A, given to us out of band (used once, never stored)')
@@ -89,14 +137,16 @@ export function registerOcpiCommands(program: Command, context: CliContext): voi
           },
           async (client) => {
             const response = await client.request('POST', `/ocpi/partners/${encodeURIComponent(partnerId)}/registration`, { url: request.url, token: request.token });
-            if (response.status === 502 || response.status === 504) {
-              const message = (response.body as { message?: string } | null)?.message ?? `HTTP ${response.status}`;
-              throw new CliError(`registration with ${partnerId} refused: ${message}`, ExitCode.checkFailed);
+            const message = (response.body as { message?: string } | null)?.message;
+            // The server's operator API: 504 the partner never answered, 502 it refused.
+            if (response.status === 504) {
+              throw message === undefined ? new CliError(`could not reach partner ${partnerId}: the server answered HTTP 504`, ExitCode.failed) : partnerUnreachable(partnerId, message);
             }
+            if (response.status === 502) throw new CliError(`registration with ${partnerId} refused: ${message ?? 'HTTP 502'}`, ExitCode.checkFailed);
             return response.body as RegisterWithPartnerOutcome;
           },
         ).catch((error: unknown) => {
-          const refusal = partnerRefusal(error, `registration with ${partnerId}`);
+          const refusal = partnerRefusal(error, `registration with ${partnerId}`, partnerId);
           if (refusal instanceof CliError && refusal.exitCode === ExitCode.checkFailed && ours !== '' && refusal.message.includes('registration refused')) {
             // Direct on the database: the partner had to reach our versions at `ours` while we waited.
             return Promise.reject(new CliError(`${refusal.message} (the partner calls us back at ${ours}: is \`csms serve\` running there? set OCPI_PUBLIC_URL if not)`, refusal.exitCode));

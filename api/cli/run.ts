@@ -16,7 +16,7 @@ export const ExitCode = {
   checkFailed: 1,
   /** Bad arguments or invalid configuration: fix the command line or environment. */
   usage: 2,
-  /** Could not do the work: database unreachable or in use, unexpected error. */
+  /** Could not do the work: database, server or OCPI partner unreachable, database in use, unexpected error. */
   failed: 3,
 } as const;
 export type ExitCodeValue = (typeof ExitCode)[keyof typeof ExitCode];

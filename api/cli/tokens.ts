@@ -18,7 +18,7 @@ export function registerTokensCommands(program: Command, context: CliContext): v
     .option('--type <type>', `token type: ${tokenTypes.join(', ')}`, 'RFID')
     .option('--expires <iso>', 'valid until, ISO-8601 with a zone, e.g. 2026-12-31T23:59:59Z')
     .option('--contract-id <id>', 'contract id (eMAID); default: the uid')
-    .option('--issuer <name>', 'issuing company', 'Open-CSMS')
+    .option('--issuer <name>', 'issuing company: the customer its sessions are billed to (ledger receivable:customer:<issuer>)', 'Open-CSMS')
     .option('--whitelist <kind>', `OCPI whitelist: ${whitelistTypes.join(', ')}`, 'ALLOWED')
     .addOption(serverOption())
     .action(async (uid: string, options: { type: string; expires?: string; contractId?: string; issuer: string; whitelist: string; server?: string }) => {

@@ -10,7 +10,7 @@ import { createStationOperations, stationOperationTimeoutMsMax } from '../../ocp
 import { OcpiError } from '../../ocpi/transport/status.js';
 import type { OcpiModuleContext } from '../../ocpi/plugin.js';
 import { partnerIdPattern } from '../../ocpi/credentials/service.js';
-import { inviteOcpiPartner, registerOcpiPartner } from '../ocpi-commands.js';
+import { inviteOcpiPartner, PartnerUnreachableError, registerOcpiPartner } from '../ocpi-commands.js';
 import { blockToken, issueToken, listStations, registerStation, type OperatorDeps, type StationSecurityConfig } from '../operator-commands.js';
 import { locationsApiPlugin } from './locations-api.js';
 
@@ -22,7 +22,8 @@ import { locationsApiPlugin } from './locations-api.js';
  *   POST /tokens/:uid/block        block a token                                   {reason?}
  *   POST /stations/:id/calls       send any CSMS→station message, answer inline    {action, payload, timeoutMs?}
  *   POST /ocpi/partners/:id/invitation    token A for a partner to register with us (shown once)
- *   POST /ocpi/partners/:id/registration  register with a partner: {url (their versions), token (their A)}
+ *   POST /ocpi/partners/:id/registration  register with a partner: {url (their versions), token (their A)};
+ *                                         502 they refused, 504 they could not be reached
  * `csms station call` must come here: the station's WebSocket lives in this process. The others
  * are how the CLI works while the server holds the embedded database.
  *
@@ -103,6 +104,8 @@ export const operatorApiPlugin: FastifyPluginAsync<OperatorApiOptions> = async (
     if (error instanceof z.ZodError) return reply.code(400).send({ error: 'Bad Request', message: z.prettifyError(error) });
     if (error instanceof InvalidCommandError) return reply.code(400).send({ error: 'Bad Request', message: error.message });
     if (error instanceof IllegalStateError) return reply.code(409).send({ error: 'Conflict', message: error.message });
+    // The OCPI partner never answered (refused connection, unknown host, timeout): a gateway timeout.
+    if (error instanceof PartnerUnreachableError) return reply.code(504).send({ error: 'Gateway Timeout', message: error.message });
     // The OCPI partner refused or could not be used: a bad gateway, with the OCPI status code.
     if (error instanceof OcpiError) return reply.code(502).send({ error: 'Bad Gateway', message: error.message, ocpiStatusCode: error.statusCode });
     const status = (error as { statusCode?: number }).statusCode;

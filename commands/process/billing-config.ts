@@ -6,9 +6,24 @@ import type { OcpiCdr } from '../../domain/cdr/ocpi.js';
  * from here. When the location aggregate lands, the issuer reads the station's location instead;
  * until then one site per tenant is assumed (documented in the report and ARCHITECTURE.md).
  */
+/** An OCPI party: country code and party id, upper case. */
+export interface OcpiPartyId {
+  readonly countryCode: string;
+  readonly partyId: string;
+}
+
+/**
+ * Our CPO party when OCPI_COUNTRY_CODE / OCPI_PARTY_ID are unset (api/config.ts): one default, so
+ * credentials, locations, sessions, tariffs and CDRs name one party.
+ */
+export const cpoPartyDefault: OcpiPartyId = { countryCode: 'NL', partyId: 'CSM' };
+
 export interface BillingConfig {
-  /** Our OCPI identity as a CPO (CDR country_code / party_id). */
-  readonly cpo: { readonly countryCode: string; readonly partyId: string };
+  /**
+   * Our OCPI identity as a CPO: CDR country_code / party_id, the cdr_token of our own tokens and
+   * evse_id placeholders. Always the OCPI CPO role (billingConfigFor), never a setting of its own.
+   */
+  readonly cpo: OcpiPartyId;
   /** IANA zone in which tariff restrictions (time of day, day of week) are evaluated. */
   readonly timeZone: string;
   /** Currency of a CDR when no tariff applies (a free session). */
@@ -30,7 +45,7 @@ export interface CdrSite {
 export type CdrSiteLookup = (tenantId: string, stationId: string, evseId: number, connectorId: number) => Promise<CdrSite | null>;
 
 export const billingConfigDefault: BillingConfig = {
-  cpo: { countryCode: 'NL', partyId: 'OCS' },
+  cpo: cpoPartyDefault,
   timeZone: 'Europe/Amsterdam',
   currencyWhenFree: 'EUR',
   location: {
@@ -45,3 +60,8 @@ export const billingConfigDefault: BillingConfig = {
     connector_power_type: 'AC_3_PHASE',
   },
 };
+
+/** The billing config of our CPO party (the first CPO role of the OCPI settings, ocpi/plugin.ts ourParty). */
+export function billingConfigFor(cpo: OcpiPartyId, base: BillingConfig = billingConfigDefault): BillingConfig {
+  return { ...base, cpo: { countryCode: cpo.countryCode.toUpperCase(), partyId: cpo.partyId.toUpperCase() } };
+}

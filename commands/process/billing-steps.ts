@@ -11,12 +11,13 @@ import {
   reversalOf,
   type Account,
   type AccountNeeded,
+  type CdrPayer,
   type EntryForCdrOptions,
 } from '../../domain/ledger/index.js';
 import { invariant } from '../../domain/shared/assert.js';
 import { parseStreamName, streamName } from '../../domain/shared/event.js';
 import { priceMeterSamples } from '../../domain/tariff/pricing.js';
-import type { TokenEvent } from '../../domain/token/events.js';
+import type { TokenEvent, TokenFacts as RecordedTokenFacts } from '../../domain/token/events.js';
 import type { TransactionEventData } from '../../domain/transaction/events.js';
 import type { Command, CommandBus } from '../bus.js';
 import { billingConfigDefault, type BillingConfig, type CdrSiteLookup } from './billing-config.js';
@@ -37,6 +38,7 @@ export const billingActor = 'system:cdr-issuer';
 export interface BillingDeps {
   readonly eventStore: EventStore;
   readonly bus: CommandBus;
+  /** Default billingConfigDefault (the default OCPI party); `csms serve` passes billingConfigFor(our OCPI party). */
   readonly config?: BillingConfig;
   /** The station's location for the CDR; without it (or for a station in no location) the config's placeholders. */
   readonly siteOf?: CdrSiteLookup;
@@ -53,14 +55,26 @@ async function send(deps: BillingDeps, cause: Cause, commandId: string, aggregat
   return deps.bus.send({ commandId, tenantId: cause.tenantId, aggregateId, actor: billingActor, correlationId: cause.correlationId, occurredAt: cause.at, command });
 }
 
-async function tokenFacts(store: EventStore, tenantId: string, uid: string | undefined): Promise<(TokenFacts & { groupId: string | null }) | null> {
+/**
+ * A token's facts as recorded up to `asOf` (the session's end, the CDR's last_updated), null when
+ * it was not issued by then. The CDR and its journal entry read the same facts, on every retry.
+ */
+async function tokenFactsAsOf(store: EventStore, tenantId: string, uid: string | undefined, asOf: string): Promise<RecordedTokenFacts | null> {
   if (uid === undefined) return null;
-  let facts: (TokenFacts & { groupId: string | null }) | null = null;
-  for (const { event } of await readStreamEvents(store, streamName('token', tenantId, uid))) {
+  const until = Date.parse(asOf);
+  let facts: RecordedTokenFacts | null = null;
+  for (const { event, recorded } of await readStreamEvents(store, streamName('token', tenantId, uid))) {
+    if (Date.parse(recorded.metadata.recordedAt) > until) break;
     const token = event as TokenEvent;
-    if (token.type === 'TokenIssued' || token.type === 'TokenUpdated') facts = { contractId: token.data.contractId, tokenType: token.data.tokenType, groupId: token.data.groupId };
+    if (token.type === 'TokenIssued' || token.type === 'TokenUpdated') facts = token.data;
   }
   return facts;
+}
+
+/** What the CDR names of a token: an OCPI token's party is the eMSP that pushed it; ours have none. */
+function cdrTokenFactsOf(token: RecordedTokenFacts): TokenFacts {
+  const pushed = token.source === 'ocpi' && token.countryCode !== undefined && token.partyId !== undefined;
+  return { contractId: token.contractId, tokenType: token.tokenType, party: pushed ? { countryCode: token.countryCode!, partyId: token.partyId! } : null };
 }
 
 /** The transaction's facts from its stream. null when it has not ended (nothing to bill yet). */
@@ -69,13 +83,15 @@ export async function endedSessionOf(store: EventStore, tenantId: string, transa
   let ended: TransactionEventData<'TransactionEnded'> | null = null;
   const readings: TransactionEventData<'MeterReadingRecorded'>[] = [];
   const chargingStates: TransactionEventData<'ChargingStateChanged'>[] = [];
+  const authorizations: TransactionEventData<'TransactionAuthorized'>[] = [];
   for (const { event } of await readStreamEvents(store, streamName('transaction', tenantId, transactionId))) {
-    if (event.type === 'TransactionStarted') started = event.data;
+    if (event.type === 'TransactionAuthorized') authorizations.push(event.data);
+    else if (event.type === 'TransactionStarted') started = event.data;
     else if (event.type === 'MeterReadingRecorded') readings.push(event.data);
     else if (event.type === 'ChargingStateChanged') chargingStates.push(event.data);
     else if (event.type === 'TransactionEnded') ended = event.data;
   }
-  return started && ended ? { started, ended, readings, chargingStates } : null;
+  return started && ended ? { started, ended, readings, chargingStates, authorizations } : null;
 }
 
 /** Issues the CDR of an ended transaction (or finds the one issued before) and posts its entry. */
@@ -92,7 +108,7 @@ export async function billTransaction(deps: BillingDeps, ended: RecordedEvent): 
   } else {
     const session = await endedSessionOf(deps.eventStore, tenantId, transactionId);
     if (session === null) return null;
-    const token = await tokenFacts(deps.eventStore, tenantId, session.started.idToken?.idToken);
+    const token = await tokenFactsAsOf(deps.eventStore, tenantId, session.started.idToken?.idToken, ended.metadata.recordedAt);
     const { started } = session;
     const site = (await deps.siteOf?.(tenantId, started.stationId, started.evseId, started.connectorId)) ?? null;
     const locationId = site?.location.id ?? config.location.id;
@@ -100,7 +116,8 @@ export async function billTransaction(deps: BillingDeps, ended: RecordedEvent): 
     const scopes = scopesOf({ stationId: started.stationId, evseId: started.evseId, tokenGroupId: token?.groupId ?? null, locationId });
     const inForce = await findTariffInForce(deps.eventStore, tenantId, scopes, started.startedAt);
     const price = inForce ? priceMeterSamples(inForce.tariff, meterSamplesOf(session), { timeZone }) : null;
-    const cdr = buildCdr({ cdrId, transactionId, session, price, tariff: inForce?.tariff ?? null, token, lastUpdated: ended.metadata.recordedAt, config, site });
+    const facts = token === null ? null : cdrTokenFactsOf(token);
+    const cdr = buildCdr({ cdrId, transactionId, session, price, tariff: inForce?.tariff ?? null, token: facts, lastUpdated: ended.metadata.recordedAt, config, site });
     issued = { cdr, transactionId, tenantId, tariffVersionId: inForce?.versionId ?? null, replacesCdrId: null };
     await send(deps, cause, `cdr-for:${transactionId}`, cdrId, { type: 'IssueCdr', ...issued });
   }
@@ -116,13 +133,17 @@ function accountName(account: AccountNeeded): string {
   return account.code;
 }
 
-/** A token of our own party is our customer (the driver pays us); any other party is a roaming eMSP. */
-function payerOf(issued: IssuedCdr, config: BillingConfig): EntryForCdrOptions['payer'] {
-  const token = issued.cdr.cdr_token;
-  if (token.country_code === config.cpo.countryCode && token.party_id === config.cpo.partyId) {
-    return { kind: 'driver', driverId: token.contract_id.replace(/[^A-Za-z0-9._*-]/g, '_') };
-  }
-  return { kind: 'emsp' };
+/**
+ * Who owes a CDR (ARCHITECTURE.md, Ledger): a token of another party is roaming, its eMSP pays. A
+ * token of the CDR's own party is ours: the customer the operator issued it for (its issuer) pays;
+ * a token never issued (the unknown-token policy let it charge) goes to one account for all such.
+ */
+async function payerOf(store: EventStore, issued: IssuedCdr): Promise<CdrPayer> {
+  const { cdr } = issued;
+  const ours = cdr.cdr_token.country_code === cdr.country_code && cdr.cdr_token.party_id === cdr.party_id;
+  if (!ours) return { kind: 'emsp' };
+  const token = await tokenFactsAsOf(store, issued.tenantId, cdr.cdr_token.uid, cdr.last_updated);
+  return token?.source === 'local' ? { kind: 'customer', customer: token.issuer } : { kind: 'unknown-token' };
 }
 
 /**
@@ -131,7 +152,6 @@ function payerOf(issued: IssuedCdr, config: BillingConfig): EntryForCdrOptions['
  * original's entry (reversalOf), so the pair leaves every account as it was.
  */
 export async function postCdrEntry(deps: BillingDeps, cause: Cause, issued: IssuedCdr): Promise<void> {
-  const config = deps.config ?? billingConfigDefault;
   const entryId = entryIdForCdr(issued);
   if (issued.cdr.credit === true) {
     const ledger = await loadState(deps.eventStore, ledgerDecider, streamName('ledger', issued.tenantId, ledgerJournalId));
@@ -142,14 +162,15 @@ export async function postCdrEntry(deps: BillingDeps, cause: Cause, issued: Issu
     const originalEntry = findEntry(ledger, entryIdForCdr(original.issued));
     // A free session posted nothing, so its credit reverses nothing.
     if (originalEntry === undefined) {
-      invariant(linesForCdr(original.issued, { payer: payerOf(original.issued, config) }).lines.length === 0, `CDR ${originalId} has no journal entry to reverse`);
+      // Who pays does not change how many lines there are.
+      invariant(linesForCdr(original.issued).lines.length === 0, `CDR ${originalId} has no journal entry to reverse`);
       return;
     }
     const reversal = reversalOf(originalEntry, entryId, issued.cdr.last_updated, { kind: 'credit-cdr', id: issued.cdr.id });
     await send(deps, cause, `ledger-for:${entryId}`, ledgerJournalId, { type: 'PostJournalEntry', entry: { ...reversal, description: `Credit CDR ${issued.cdr.id} for CDR ${originalId}` } });
     return;
   }
-  const options: EntryForCdrOptions = { payer: payerOf(issued, config) };
+  const options: EntryForCdrOptions = { payer: await payerOf(deps.eventStore, issued) };
   const { accounts } = linesForCdr(issued, options);
   const open = new Map<string, Account>();
   for (const account of accounts) {

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { Decimal } from 'decimal.js';
 import type { OcpiCdr, Price } from '../../domain/cdr/ocpi.js';
 import { signedValuesPerCdrMax } from '../../domain/cdr/ocpi.js';
 import { currencyMinorUnits } from '../../domain/tariff/currencies.js';
@@ -6,8 +7,9 @@ import { Exact } from '../../domain/tariff/exact.js';
 import type { CostPair, SessionPrice } from '../../domain/tariff/pricing.js';
 import type { Tariff } from '../../domain/tariff/schema.js';
 import type { IdToken } from '../../domain/shared/values.js';
-import type { BillingConfig, CdrSite } from './billing-config.js';
-import type { EndedSession } from './session-samples.js';
+import { sessionAuthMethodOf, sessionAuthorizationOf } from '../../domain/transaction/session-authorization.js';
+import type { BillingConfig, CdrSite, OcpiPartyId } from './billing-config.js';
+import { meteredEnergyWh, meterSamplesOf, unpricedPeriodsOf, type EndedSession } from './session-samples.js';
 
 /** OCPI CDR.id is CiString(39); three characters are kept free for the credit CDR's suffix. */
 const cdrIdLengthMax = 36;
@@ -25,6 +27,8 @@ export const creditCdrIdFor = (cdrId: string) => `${cdrId}${creditCdrSuffix}`;
 export interface TokenFacts {
   readonly contractId: string;
   readonly tokenType: string;
+  /** The eMSP that pushed the token through OCPI tokens; null: one of our own (the operator's). */
+  readonly party: OcpiPartyId | null;
 }
 
 /** OCPP/OCPI token type to OCPI 2.2.1 TokenType (CdrToken.type). */
@@ -35,16 +39,16 @@ function ocpiTokenType(type: string): OcpiCdr['cdr_token']['type'] {
   return 'OTHER';
 }
 
-/** `NL-ABC-C12345678-X` / `NLABCC12345678X`: the eMSP that issued a contract id (eMA ID, ISO 15118). */
-export function partyOfContractId(contractId: string): { countryCode: string; partyId: string } | null {
-  const match = /^([A-Z]{2})-?([A-Z0-9]{3})/.exec(contractId.toUpperCase());
-  return match ? { countryCode: match[1]!, partyId: match[2]! } : null;
-}
-
+/**
+ * CdrToken: the party is the token's own, as recorded: the eMSP that pushed it (OCPI tokens), else
+ * ours (tokens the operator issued, and unknown tokens the policy let charge). Never guessed from
+ * the uid or contract id: `TAG001` is nobody's party code, and an eMSP's uid may look like another's
+ * eMAID. contract_id: the token's, else the uid (mod_cdrs CdrToken).
+ */
 export function cdrTokenOf(idToken: IdToken | null, token: TokenFacts | null, config: BillingConfig): OcpiCdr['cdr_token'] {
   const uid = (idToken?.idToken ?? 'UNKNOWN').slice(0, 36);
   const contractId = (token?.contractId ?? uid).slice(0, 36);
-  const party = partyOfContractId(contractId) ?? config.cpo;
+  const party = token?.party ?? config.cpo;
   return { country_code: party.countryCode, party_id: party.partyId, uid, type: ocpiTokenType(token?.tokenType ?? idToken?.type ?? 'OTHER'), contract_id: contractId };
 }
 
@@ -91,6 +95,17 @@ export function signedDataOf(readings: EndedSession['readings']): OcpiCdr['signe
   };
 }
 
+/**
+ * auth_method and authorization_reference by the rules the OCPI Session uses too
+ * (domain/transaction/session-authorization.ts): COMMAND for a remote start, AUTH_REQUEST when the
+ * eMSP answered a real-time authorization, else WHITELIST; the eMSP's last reference, if it gave one.
+ */
+export function cdrAuthorizationOf(session: Pick<EndedSession, 'started' | 'authorizations'>): Pick<OcpiCdr, 'auth_method' | 'authorization_reference'> {
+  const authorization = sessionAuthorizationOf(session.started, session.authorizations ?? []);
+  const reference = authorization.authorizationReference;
+  return { auth_method: sessionAuthMethodOf(authorization), ...(reference === null ? {} : { authorization_reference: reference }) };
+}
+
 export interface CdrInput {
   readonly cdrId: string;
   readonly transactionId: string;
@@ -112,7 +127,8 @@ export function buildCdr(input: CdrInput): OcpiCdr {
   const endMs = Math.max(Date.parse(started.startedAt), Date.parse(session.ended.endedAt));
   const currency = price?.currency ?? config.currencyWhenFree;
   const zero = '0';
-  const periods: OcpiCdr['charging_periods'] = (price?.charging_periods ?? []).map((period) => {
+  // No tariff applies: the periods still say what was delivered, and when (not 0 kWh).
+  const periods: OcpiCdr['charging_periods'] = (price?.charging_periods ?? unpricedPeriodsOf(meterSamplesOf(session))).map((period) => {
     const timeType = period.state === 'CHARGING' ? 'TIME' : period.state === 'PARKING' ? 'PARKING_TIME' : 'RESERVATION_TIME';
     const dimensions: OcpiCdr['charging_periods'][number]['dimensions'] = [];
     if (period.state !== 'RESERVATION') dimensions.push({ type: 'ENERGY', volume: period.energy.fixed4 });
@@ -128,9 +144,7 @@ export function buildCdr(input: CdrInput): OcpiCdr {
     end_date_time: new Date(endMs).toISOString(),
     session_id: input.cdrId,
     cdr_token: cdrTokenOf(started.idToken, input.token, config),
-    // Our own token list (or the unknown-token policy) authorized it: OCPI calls that WHITELIST;
-    // a remote start (idToken type Central) came as an OCPI/operator COMMAND.
-    auth_method: started.idToken?.type === 'Central' ? 'COMMAND' : 'WHITELIST',
+    ...cdrAuthorizationOf(session),
     cdr_location: input.site?.location ?? {
       ...config.location,
       evse_uid: `${started.stationId}*${started.evseId}`.slice(0, 36),
@@ -141,7 +155,9 @@ export function buildCdr(input: CdrInput): OcpiCdr {
     ...(input.tariff ? { tariffs: [{ ...input.tariff }] } : {}),
     charging_periods: periods,
     total_cost: price ? priceCharged(price.total_cost, currency) : { excl_vat: (0).toFixed(currencyMinorUnits(currency)) },
-    total_energy: price ? price.total_energy.fixed4 : zero,
+    // What the meter says the session consumed (stop − start register), priced or not; pricing uses
+    // only readings consistent with it, so this is also the energy priced (ARCHITECTURE.md, Billing).
+    total_energy: meteredEnergyWh(session).div(1000).toFixed(4, Decimal.ROUND_HALF_UP),
     total_time: price ? price.total_time.fixed4 : new Exact(BigInt(endMs - Date.parse(started.startedAt)), 3_600_000n).fixed4,
     last_updated: input.lastUpdated,
   };

@@ -16,7 +16,8 @@ const opened = (code: string, kind: AccountKind, currency = 'EUR') =>
   eventFrom(AccountOpened, { code, name: code, kind, currency, openedAt: '2025-01-01T00:00:00.000Z' });
 const chart = fold(ledgerDecider, [
   opened('receivable:emsp:DE-EMP', 'asset'),
-  opened('receivable:driver:D-7', 'asset'),
+  opened('receivable:customer:ACME_Fleet_B.V.', 'asset'),
+  opened('receivable:unknown-tokens', 'asset'),
   opened('revenue:charging', 'revenue'),
   opened('vat-payable:21', 'liability'),
   opened('vat-payable:9', 'liability'),
@@ -43,9 +44,16 @@ describe('entryForCdr', () => {
     expect(ledgerDecider.decide({ type: 'PostJournalEntry', entry }, chart)).toEqual([eventFrom(JournalEntryPosted, entry)]);
   });
 
-  it('debits a driver receivable when the driver pays', () => {
-    const entry = entryForCdr(sampleIssued(), chart.accounts, { payer: { kind: 'driver', driverId: 'D-7' } })!;
-    expect(entry.lines[0]).toMatchObject({ account: 'receivable:driver:D-7', side: 'debit' });
+  it('debits the customer of one of our own tokens, by the token issuer as an account code', () => {
+    const entry = entryForCdr(sampleIssued(), chart.accounts, { payer: { kind: 'customer', customer: 'ACME Fleet B.V.' } })!;
+    expect(entry.lines[0]).toMatchObject({ account: 'receivable:customer:ACME_Fleet_B.V.', side: 'debit' });
+    expect(accountCodes.receivableCustomer('Open-CSMS')).toBe('receivable:customer:Open-CSMS');
+    expect(accountCodes.receivableCustomer('Bäcker & Söhne')).toBe('receivable:customer:B_cker_S_hne');
+  });
+
+  it('debits one account for tokens we never issued', () => {
+    const entry = entryForCdr(sampleIssued(), chart.accounts, { payer: { kind: 'unknown-token' } })!;
+    expect(entry.lines[0]).toMatchObject({ account: 'receivable:unknown-tokens', side: 'debit' });
   });
 
   it('reverses the original with the credit CDR: the two entries leave every account at zero', () => {

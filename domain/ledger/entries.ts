@@ -1,23 +1,49 @@
 import type { Decimal } from 'decimal.js';
 import type { IssuedCdr } from '../cdr/events.js';
 import { Money, toDecimalString } from '../cdr/money.js';
+import { invariant } from '../shared/assert.js';
 import { InvalidCommandError } from '../shared/errors.js';
 import { normalizeTimestamp } from '../shared/values.js';
 import { descriptionLengthMax, type Account, type AccountKind, type JournalEntry, type JournalLine } from './events.js';
 import { vatSharesOf } from './vat.js';
 
+/** accountCodeSchema allows 128 characters; `receivable:customer:` takes 20. */
+const accountQualifierLengthMax = 100;
+
+/**
+ * Free text (a token issuer such as "ACME Fleet B.V.") as one account code qualifier: each run of
+ * characters a code cannot hold becomes `_`. The account's name is made from the code, so two
+ * spellings that meet here share one account rather than refuse to open.
+ */
+function accountQualifier(text: string): string {
+  return text.replace(/[^A-Za-z0-9._*-]+/g, '_').slice(0, accountQualifierLengthMax);
+}
+
 /** The chart of accounts' codes (events.ts, accountCodeSchema). */
 export const accountCodes = {
+  /** Roaming: the eMSP that issued the token (OCPI tokens), by its party. */
   receivableEmsp: (countryCode: string, partyId: string) => `receivable:emsp:${countryCode}-${partyId}`,
-  receivableDriver: (driverId: string) => `receivable:driver:${driverId}`,
+  /** Our own tokens: the customer the operator issued the token for (its issuer), one account each. */
+  receivableCustomer: (customer: string) => `receivable:customer:${accountQualifier(customer)}`,
+  /** Our own party's sessions on tokens we never issued (let charge by the unknown-token policy). */
+  receivableUnknownTokens: 'receivable:unknown-tokens',
   revenueCharging: 'revenue:charging',
   vatPayable: (ratePercent: string) => `vat-payable:${ratePercent}`,
   roamingFeesPayable: (partner: string) => `roaming-fees-payable:${partner}`,
   cashSettlement: 'cash:settlement',
 } as const;
 
-/** Who owes the CDR's price: the eMSP of the token (roaming, the default) or a driver directly. */
-export type CdrPayer = { readonly kind: 'emsp' } | { readonly kind: 'driver'; readonly driverId: string };
+/**
+ * Who owes the CDR's price: the eMSP named by its cdr_token (roaming, the default), the customer
+ * of one of our own tokens, or nobody known (our party, a token we never issued).
+ */
+export type CdrPayer = { readonly kind: 'emsp' } | { readonly kind: 'customer'; readonly customer: string } | { readonly kind: 'unknown-token' };
+
+function receivableOf(cdr: IssuedCdr['cdr'], payer: CdrPayer): string {
+  if (payer.kind === 'customer') return accountCodes.receivableCustomer(payer.customer);
+  if (payer.kind === 'unknown-token') return accountCodes.receivableUnknownTokens;
+  return accountCodes.receivableEmsp(cdr.cdr_token.country_code, cdr.cdr_token.party_id);
+}
 
 export interface EntryForCdrOptions {
   readonly payer?: CdrPayer;
@@ -38,17 +64,20 @@ export const entryIdForCdr = (issued: IssuedCdr) => `cdr:${issued.cdr.country_co
  * The lines a CDR posts and the accounts they need. On a normal CDR: debit the payer's receivable
  * by total_cost incl VAT, credit revenue by excl VAT, credit VAT payable per rate by the VAT part
  * (vatSharesOf). The VAT shares sum to incl − excl exactly, so the entry balances by construction,
- * with no rounding of ours: the CDR's totals are what was charged. A credit CDR (negative totals)
+ * with no rounding of ours: the CDR's totals are what was charged, in the currency's minor unit, and
+ * so is each VAT share. A credit CDR (negative totals)
  * gives the same lines on the opposite sides, reversing the original.
  */
 export function linesForCdr(issued: IssuedCdr, options: EntryForCdrOptions = {}): { lines: JournalLine[]; accounts: AccountNeeded[] } {
   const { cdr } = issued;
   const currency = cdr.currency;
   const payer = options.payer ?? { kind: 'emsp' };
-  const receivable = payer.kind === 'emsp' ? accountCodes.receivableEmsp(cdr.cdr_token.country_code, cdr.cdr_token.party_id) : accountCodes.receivableDriver(payer.driverId);
+  const receivable = receivableOf(cdr, payer);
   const excl = new Money(cdr.total_cost.excl_vat);
   const shares = vatSharesOf(issued, options.fallbackVatRatePercent);
   const incl = shares.reduce((sum, share) => sum.plus(share.amount), excl);
+  // The lines are the charged totals, not a re-rounding of them: receivable = incl, revenue = excl.
+  invariant(incl.eq(cdr.total_cost.incl_vat ?? excl), `CDR ${cdr.id}: revenue + VAT shares ${incl.toFixed()} make its total incl. VAT`);
 
   const lines: JournalLine[] = [];
   const accounts: AccountNeeded[] = [];

@@ -16,9 +16,8 @@ export interface OpenSettlementPeriod {
 
 export interface IncludeCdr {
   readonly type: 'IncludeCdr';
-  /** `cdrSummaryOf(issued)` of an issued CDR (or credit CDR). */
+  /** `cdrSummaryOf(issued)` of an issued CDR (or credit CDR), incl VAT and time included. */
   readonly cdr: CdrSummary;
-  readonly amountInclVat: string | null;
   readonly currency: string;
   readonly includedAt: string;
 }

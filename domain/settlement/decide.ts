@@ -29,7 +29,7 @@ export function decideSettlement(command: SettlementCommand, state: SettlementSt
           closedAt: at(command.closedAt, 'closedAt'),
           cdrCount: cdrs.length,
           totalAmount: sum((cdr) => cdr.summary.amount),
-          totalAmountInclVat: sum((cdr) => cdr.amountInclVat ?? cdr.summary.amount),
+          totalAmountInclVat: sum((cdr) => cdr.summary.amountInclVat ?? cdr.summary.amount),
           totalEnergyKwh: sum((cdr) => cdr.summary.energyKwh),
         }),
       ];
@@ -107,13 +107,15 @@ function include(command: IncludeCdr, state: OpenedSettlement): SettlementEvent[
   if (command.currency !== state.opened.currency) {
     throw new InvalidCommandError(`CDR ${command.cdr.cdrId} is in ${command.currency}, the period in ${state.opened.currency}`, command.type);
   }
-  const data = { ...command.cdr, amountInclVat: command.amountInclVat, includedAt: normalizeTimestamp(command.includedAt, 'includedAt', command.type) };
+  const data = { ...command.cdr, includedAt: normalizeTimestamp(command.includedAt, 'includedAt', command.type) };
   const parsed = CdrIncluded.schema.safeParse(data);
   if (!parsed.success) throw new InvalidCommandError(`invalid CDR summary: ${parsed.error.message}`, command.type);
   const existing = findCdr(state, data.cdrId);
   if (existing) {
-    // The same inclusion again is a retry; the same CDR with other figures is a conflict.
-    if (sameJson(existing.included, data)) return [];
+    // The same inclusion again is a retry; the same CDR with other figures is a conflict. An
+    // inclusion stored before the time was kept (v1, timeHours null) is the same inclusion.
+    const comparable = existing.included.timeHours === null ? { ...data, timeHours: null } : data;
+    if (sameJson(existing.included, comparable)) return [];
     throw new IllegalStateError(`CDR ${data.cdrId} is already included with other figures`, command.type);
   }
   if (state.cdrCount >= cdrsPerPeriodMax) throw new IllegalStateError(`the period has the most CDRs allowed (${cdrsPerPeriodMax})`, command.type);

@@ -26,11 +26,8 @@ export const cdrsPerPeriodMax = 200_000;
 /** Items of each list a SettlementReconciled event keeps; the counts are always complete. */
 export const reconciliationItemsMax = 1_000;
 
-/**
- * What settlement needs of a CDR. `amount` is total_cost excl VAT (what partners settle; VAT is
- * declared by each side in its own jurisdiction), negative on a credit CDR like energy.
- */
-export const cdrSummarySchema = z.object({
+/** The summary as CdrIncluded v1 stored it: no time, incl VAT kept beside it. */
+const cdrSummaryV1Schema = z.object({
   cdrId,
   sessionId: z.string().min(1).max(36).nullable(),
   startDateTime: ocpiDateTime,
@@ -39,7 +36,23 @@ export const cdrSummarySchema = z.object({
   /** Set on a credit CDR: the CDR it credits. */
   creditReferenceId: cdrId.nullable(),
 });
+
+/**
+ * What settlement needs of a CDR, ours or a partner's. `amount` is total_cost excl VAT (what
+ * partners settle), `amountInclVat` total_cost incl VAT (what the driver pays), `timeHours`
+ * total_time; all signed like energy (negative on a credit CDR). `amountInclVat` and `timeHours`
+ * are null where the side did not state them (OCPI makes incl_vat optional; a partner statement
+ * may leave them out; CDRs included before v2 did not keep the time): such a field is not compared.
+ */
+export const cdrSummarySchema = cdrSummaryV1Schema.extend({
+  amountInclVat: decimalString.nullable(),
+  timeHours: decimalString.nullable(),
+});
 export type CdrSummary = z.infer<typeof cdrSummarySchema>;
+
+/** The figures reconciliation compares for each pair of CDRs (a summary's field names). */
+export const comparedFields = ['amount', 'amountInclVat', 'energyKwh', 'timeHours'] as const;
+export type ComparedField = (typeof comparedFields)[number];
 
 export const SettlementPeriodOpened = defineEvent({
   type: 'SettlementPeriodOpened',
@@ -48,11 +61,19 @@ export const SettlementPeriodOpened = defineEvent({
   schema: z.object({ partner: partnerSchema, period: periodSchema, currency: currencyCode, openedAt: isoTimestamp }),
 });
 
+const cdrIncludedV1 = cdrSummaryV1Schema.extend({ amountInclVat: decimalString.nullable(), includedAt: isoTimestamp });
+const cdrIncludedV2 = cdrSummarySchema.extend({ includedAt: isoTimestamp });
+
+/** v2 keeps the CDR's total_time, so reconciliation can compare it. */
 export const CdrIncluded = defineEvent({
   type: 'CdrIncluded',
   aggregateType: settlementAggregateType,
-  schemaVersion: 1,
-  schema: cdrSummarySchema.extend({ amountInclVat: decimalString.nullable(), includedAt: isoTimestamp }),
+  schemaVersion: 2,
+  schema: cdrIncludedV2,
+  upcasters: {
+    // v1 did not keep the time: null (not known), never a guessed 0 that would read as a mismatch.
+    1: { schema: cdrIncludedV1, up: (stored: unknown): z.infer<typeof cdrIncludedV2> => ({ ...cdrIncludedV1.parse(stored), timeHours: null }) },
+  },
 });
 
 export const SettlementPeriodClosed = defineEvent({
@@ -121,34 +142,84 @@ export const CdrRevised = defineEvent({
 });
 
 const mismatchSchema = z.object({ ourCdrId: cdrId, theirCdrId: cdrId, ours: decimalString, theirs: decimalString, difference: decimalString });
+/** A pair whose field was not compared because one side (or both) did not state it. */
+const notComparedSchema = z.object({ ourCdrId: cdrId, theirCdrId: cdrId, lacking: z.enum(['ours', 'theirs', 'both']) });
+const count = z.number().int().min(0);
 
+const reconciledV1Counts = {
+  ours: count,
+  theirs: count,
+  matched: count,
+  missingOnOurSide: count,
+  missingOnTheirSide: count,
+  amountMismatches: count,
+  energyMismatches: count,
+  duplicatesOnOurSide: count,
+  duplicatesOnTheirSide: count,
+};
+const reconciledV1Lists = {
+  missingOnOurSide: z.array(cdrId).max(reconciliationItemsMax),
+  missingOnTheirSide: z.array(cdrId).max(reconciliationItemsMax),
+  amountMismatches: z.array(mismatchSchema).max(reconciliationItemsMax),
+  energyMismatches: z.array(mismatchSchema).max(reconciliationItemsMax),
+  duplicatesOnOurSide: z.array(cdrId).max(reconciliationItemsMax),
+  duplicatesOnTheirSide: z.array(cdrId).max(reconciliationItemsMax),
+  /** Some list was cut at reconciliationItemsMax; the counts are not. */
+  truncated: z.boolean(),
+};
+
+/** v1 compared total_cost excl VAT and energy only. */
+const settlementReconciledV1 = z.object({
+  reconciledAt: isoTimestamp,
+  tolerance: z.object({ amount: nonNegativeDecimal, energyKwh: nonNegativeDecimal }),
+  counts: z.object(reconciledV1Counts),
+  ...reconciledV1Lists,
+});
+
+const settlementReconciledV2 = z.object({
+  reconciledAt: isoTimestamp,
+  /**
+   * Inclusive: |ours − theirs| ≤ tolerance is a match. `amount` (period currency) applies to
+   * excl and incl VAT; `timeSeconds` is null only on v1 events, which did not compare time.
+   */
+  tolerance: z.object({ amount: nonNegativeDecimal, energyKwh: nonNegativeDecimal, timeSeconds: nonNegativeDecimal.nullable() }),
+  /** The fields compared for every pair (v1: amount and energyKwh only). */
+  compared: z.array(z.enum(comparedFields)).max(comparedFields.length),
+  counts: z.object({ ...reconciledV1Counts, amountInclVatMismatches: count, timeMismatches: count, amountInclVatNotCompared: count, timeNotCompared: count }),
+  ...reconciledV1Lists,
+  /** total_cost incl VAT differs (the excl VAT figure may agree). */
+  amountInclVatMismatches: z.array(mismatchSchema).max(reconciliationItemsMax),
+  /** total_time differs; ours, theirs and difference in hours (OCPI's unit). */
+  timeMismatches: z.array(mismatchSchema).max(reconciliationItemsMax),
+  amountInclVatNotCompared: z.array(notComparedSchema).max(reconciliationItemsMax),
+  timeNotCompared: z.array(notComparedSchema).max(reconciliationItemsMax),
+});
+
+/** v2 compares incl VAT and time too, and says which pairs it could not compare. */
 export const SettlementReconciled = defineEvent({
   type: 'SettlementReconciled',
   aggregateType: settlementAggregateType,
-  schemaVersion: 1,
-  schema: z.object({
-    reconciledAt: isoTimestamp,
-    tolerance: z.object({ amount: nonNegativeDecimal, energyKwh: nonNegativeDecimal }),
-    counts: z.object({
-      ours: z.number().int().min(0),
-      theirs: z.number().int().min(0),
-      matched: z.number().int().min(0),
-      missingOnOurSide: z.number().int().min(0),
-      missingOnTheirSide: z.number().int().min(0),
-      amountMismatches: z.number().int().min(0),
-      energyMismatches: z.number().int().min(0),
-      duplicatesOnOurSide: z.number().int().min(0),
-      duplicatesOnTheirSide: z.number().int().min(0),
-    }),
-    missingOnOurSide: z.array(cdrId).max(reconciliationItemsMax),
-    missingOnTheirSide: z.array(cdrId).max(reconciliationItemsMax),
-    amountMismatches: z.array(mismatchSchema).max(reconciliationItemsMax),
-    energyMismatches: z.array(mismatchSchema).max(reconciliationItemsMax),
-    duplicatesOnOurSide: z.array(cdrId).max(reconciliationItemsMax),
-    duplicatesOnTheirSide: z.array(cdrId).max(reconciliationItemsMax),
-    /** Some list was cut at reconciliationItemsMax; the counts are not. */
-    truncated: z.boolean(),
-  }),
+  schemaVersion: 2,
+  schema: settlementReconciledV2,
+  upcasters: {
+    1: {
+      schema: settlementReconciledV1,
+      up: (stored: unknown): z.infer<typeof settlementReconciledV2> => {
+        const v1 = settlementReconciledV1.parse(stored);
+        // `compared` says incl VAT and time were not looked at: their zero counts claim nothing.
+        return {
+          ...v1,
+          tolerance: { ...v1.tolerance, timeSeconds: null },
+          compared: ['amount', 'energyKwh'],
+          counts: { ...v1.counts, amountInclVatMismatches: 0, timeMismatches: 0, amountInclVatNotCompared: 0, timeNotCompared: 0 },
+          amountInclVatMismatches: [],
+          timeMismatches: [],
+          amountInclVatNotCompared: [],
+          timeNotCompared: [],
+        };
+      },
+    },
+  },
 });
 
 /** Registry entries for domain/events.ts. */

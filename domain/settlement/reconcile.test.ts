@@ -5,7 +5,7 @@ import { sampleIssued } from '../cdr/fixtures.js';
 import { InvalidCommandError } from '../shared/errors.js';
 import type { CdrSummary } from './events.js';
 import { reconciliationItemsMax } from './events.js';
-import { cdrSummaryOf, reconcile } from './reconcile.js';
+import { cdrSummaryOf, defaultReconciliationTolerance, reconcile, reconciliationIsClean } from './reconcile.js';
 import { reconciledEvent } from './reconciled.js';
 
 const cdr = (cdrId: string, amount = '7.00', energyKwh = '20', extra: Partial<CdrSummary> = {}): CdrSummary => ({
@@ -13,18 +13,24 @@ const cdr = (cdrId: string, amount = '7.00', energyKwh = '20', extra: Partial<Cd
   sessionId: `S-${cdrId}`,
   startDateTime: '2025-03-01T10:00:00Z',
   amount,
+  // Not stated unless a test says so: those fields are then "not compared".
+  amountInclVat: null,
   energyKwh,
+  timeHours: null,
   creditReferenceId: null,
   ...extra,
 });
+const negated = (value: string | null) => (value === null ? null : `-${value}`);
 const creditOf = (original: CdrSummary, cdrId = `${original.cdrId}-C`): CdrSummary => ({
   ...original,
   cdrId,
   amount: `-${original.amount}`,
+  amountInclVat: negated(original.amountInclVat),
   energyKwh: `-${original.energyKwh}`,
+  timeHours: negated(original.timeHours),
   creditReferenceId: original.cdrId,
 });
-const exact = { amount: '0', energyKwh: '0' };
+const exact = { amount: '0', energyKwh: '0', timeSeconds: '0' };
 const ids = (records: readonly { cdrId: string }[]) => records.map((record) => record.cdrId);
 
 describe('reconcile', () => {
@@ -62,7 +68,7 @@ describe('reconcile', () => {
   });
 
   it('accepts an amount difference equal to the tolerance and flags one a cent over', () => {
-    const tolerance = { amount: '0.05', energyKwh: '0' };
+    const tolerance = { amount: '0.05', energyKwh: '0', timeSeconds: '0' };
     expect(reconcile([cdr('A', '7.00')], [cdr('A', '7.05')], tolerance).amountMismatches).toEqual([]);
     expect(reconcile([cdr('A', '7.05')], [cdr('A', '7.00')], tolerance).amountMismatches).toEqual([]);
     expect(reconcile([cdr('A', '7.00')], [cdr('A', '7.06')], tolerance).amountMismatches).toEqual([
@@ -71,11 +77,68 @@ describe('reconcile', () => {
   });
 
   it('checks energy against its own tolerance, exactly (no float drift at 0.1 + 0.2)', () => {
-    const tolerance = { amount: '0', energyKwh: '0.3' };
+    const tolerance = { amount: '0', energyKwh: '0.3', timeSeconds: '0' };
     expect(reconcile([cdr('A', '7', '0.1')], [cdr('A', '7', '0.4')], tolerance).energyMismatches).toEqual([]);
     const result = reconcile([cdr('A', '7', '20')], [cdr('A', '7', '20.301')], tolerance);
     expect(result.energyMismatches).toEqual([{ ourCdrId: 'A', theirCdrId: 'A', ours: '20', theirs: '20.301', difference: '-0.301' }]);
     expect(result.amountMismatches).toEqual([]);
+  });
+
+  it('flags a CDR whose excl VAT agrees but incl VAT differs as a mismatch on incl VAT alone', () => {
+    const result = reconcile([cdr('A', '7.00', '20', { amountInclVat: '8.47' })], [cdr('A', '7.00', '20', { amountInclVat: '8.40' })], exact);
+    expect(result.amountMismatches).toEqual([]);
+    expect(result.amountInclVatMismatches).toEqual([{ ourCdrId: 'A', theirCdrId: 'A', ours: '8.47', theirs: '8.4', difference: '0.07' }]);
+    expect(result.matched[0]!.differences.map((difference) => difference.field)).toEqual(['amountInclVat']);
+    expect(reconciliationIsClean(result)).toBe(false);
+  });
+
+  it('applies the money tolerance to incl VAT too', () => {
+    const tolerance = { amount: '0.07', energyKwh: '0', timeSeconds: '0' };
+    expect(reconcile([cdr('A', '7', '20', { amountInclVat: '8.47' })], [cdr('A', '7', '20', { amountInclVat: '8.40' })], tolerance).amountInclVatMismatches).toEqual([]);
+    expect(reconcile([cdr('A', '7', '20', { amountInclVat: '8.48' })], [cdr('A', '7', '20', { amountInclVat: '8.40' })], tolerance).amountInclVatMismatches).toHaveLength(1);
+  });
+
+  it('does not compare incl VAT a statement lacks, and lists the pair as not compared (a match otherwise)', () => {
+    const result = reconcile([cdr('A', '7', '20', { amountInclVat: '8.47' }), cdr('B')], [cdr('A'), cdr('B', '7.00', '20', { amountInclVat: '8.47' })], exact);
+    expect(result.amountInclVatMismatches).toEqual([]);
+    expect(result.amountInclVatNotCompared).toEqual([
+      { ourCdrId: 'A', theirCdrId: 'A', lacking: 'theirs' },
+      { ourCdrId: 'B', theirCdrId: 'B', lacking: 'ours' },
+    ]);
+    expect(reconciliationIsClean(result)).toBe(true);
+  });
+
+  it('compares total time within a tolerance in seconds, exactly (hours × 3600)', () => {
+    const tolerance = { amount: '0', energyKwh: '0', timeSeconds: '1' };
+    // 1 s = 0.000277… h: 0.0002 h (0.72 s) is within, 0.0003 h (1.08 s) is not.
+    expect(reconcile([cdr('A', '7', '20', { timeHours: '1.0002' })], [cdr('A', '7', '20', { timeHours: '1' })], tolerance).timeMismatches).toEqual([]);
+    const result = reconcile([cdr('A', '7', '20', { timeHours: '1.0003' })], [cdr('A', '7', '20', { timeHours: '1' })], tolerance);
+    expect(result.timeMismatches).toEqual([{ ourCdrId: 'A', theirCdrId: 'A', ours: '1.0003', theirs: '1', difference: '0.0003' }]);
+    expect(result.matched[0]!.differences.map((difference) => difference.field)).toEqual(['timeHours']);
+    expect(reconcile([cdr('A', '7', '20', { timeHours: '1' })], [cdr('A')], tolerance).timeNotCompared).toEqual([{ ourCdrId: 'A', theirCdrId: 'A', lacking: 'theirs' }]);
+  });
+
+  it('names every differing field of a pair, in order', () => {
+    const ours = cdr('A', '7.00', '20', { amountInclVat: '8.47', timeHours: '1' });
+    const theirs = cdr('A', '7.10', '21', { amountInclVat: '8.59', timeHours: '1.5' });
+    expect(reconcile([ours], [theirs], defaultReconciliationTolerance).matched[0]!.differences.map((difference) => difference.field)).toEqual([
+      'amount', 'amountInclVat', 'energyKwh', 'timeHours',
+    ]);
+  });
+
+  it('defaults: money exact, energy within 1 Wh, time within 1 s', () => {
+    expect(defaultReconciliationTolerance).toEqual({ amount: '0', energyKwh: '0.001', timeSeconds: '1' });
+    const result = reconcile([cdr('A', '7.00', '20.0004', { timeHours: '1.0001' })], [cdr('A', '7.00', '20', { timeHours: '1' })], defaultReconciliationTolerance);
+    expect(reconciliationIsClean(result)).toBe(true);
+    expect(reconcile([cdr('A', '7.00', '20.0011')], [cdr('A', '7.00', '20')], defaultReconciliationTolerance).energyMismatches).toHaveLength(1);
+  });
+
+  it('nets incl VAT and time of a credit into its original, and leaves them unstated if one CDR lacks them', () => {
+    const a = cdr('A', '7.00', '20', { amountInclVat: '8.47', timeHours: '1' });
+    const both = reconcile([a, creditOf(a)], [a, creditOf(a)], exact);
+    expect(both.matched.map((pair) => [pair.ours.amountInclVat?.toFixed(), pair.ours.timeHours?.toFixed()])).toEqual([['0', '0']]);
+    const partial = reconcile([a, { ...creditOf(a), amountInclVat: null }], [a], exact);
+    expect(partial.matched[0]!.ours.amountInclVat).toBeNull();
   });
 
   it('lists duplicates on either side and counts only the first', () => {
@@ -114,7 +177,7 @@ describe('reconcile', () => {
   });
 
   it('refuses a negative or malformed tolerance and malformed summaries', () => {
-    expect(() => reconcile([], [], { amount: '-0.01', energyKwh: '0' })).toThrow(InvalidCommandError);
+    expect(() => reconcile([], [], { amount: '-0.01', energyKwh: '0', timeSeconds: '0' })).toThrow(InvalidCommandError);
     expect(() => reconcile([cdr('A', '7,00')], [], exact)).toThrow(/ours\[0\]/);
   });
 
@@ -126,10 +189,28 @@ describe('reconcile', () => {
       sessionId: 'S-1',
       startDateTime: '2025-03-01T10:00:00Z',
       amount: '-7.00',
+      amountInclVat: '-8.47',
       energyKwh: '-20',
+      timeHours: '-1',
       creditReferenceId: 'CDR-1',
     });
     expect(reconcile([cdrSummaryOf(original), cdrSummaryOf(credit)], [], exact).nettedToZero).toHaveLength(1);
+  });
+
+  it('records the tolerances, the fields compared and the per-field mismatches in the event', () => {
+    const ours = [cdr('A', '7.00', '20', { amountInclVat: '8.47', timeHours: '1' }), cdr('B', '7.00', '20', { amountInclVat: '8.47' })];
+    const theirs = [cdr('A', '7.00', '20', { amountInclVat: '8.40', timeHours: '1.5' }), cdr('B')];
+    const event = reconciledEvent(ours, theirs, defaultReconciliationTolerance, '2025-04-01T00:00:00.000Z');
+    expect(event.schemaVersion).toBe(2);
+    expect(event.data).toMatchObject({
+      tolerance: { amount: '0', energyKwh: '0.001', timeSeconds: '1' },
+      compared: ['amount', 'amountInclVat', 'energyKwh', 'timeHours'],
+      counts: { matched: 2, amountMismatches: 0, amountInclVatMismatches: 1, timeMismatches: 1, amountInclVatNotCompared: 1, timeNotCompared: 1 },
+      amountInclVatMismatches: [{ ourCdrId: 'A', ours: '8.47', theirs: '8.4', difference: '0.07' }],
+      timeMismatches: [{ ourCdrId: 'A', ours: '1', theirs: '1.5', difference: '-0.5' }],
+      amountInclVatNotCompared: [{ ourCdrId: 'B', lacking: 'theirs' }],
+      timeNotCompared: [{ ourCdrId: 'B', lacking: 'both' }],
+    });
   });
 
   it('cuts the lists of the recorded event at the limit, never the counts', () => {

@@ -1,5 +1,5 @@
 import { eventFrom } from '../shared/event-definition.js';
-import { SettlementReconciled, reconciliationItemsMax, type CdrSummary } from './events.js';
+import { SettlementReconciled, comparedFields, reconciliationItemsMax, type CdrSummary } from './events.js';
 import { reconcile, type ReconciliationTolerance } from './reconcile.js';
 
 /**
@@ -16,7 +16,8 @@ export function reconciledEvent(ours: readonly CdrSummary[], theirs: readonly Cd
   };
   const data = {
     reconciledAt,
-    tolerance: { amount: tolerance.amount, energyKwh: tolerance.energyKwh },
+    tolerance: { amount: tolerance.amount, energyKwh: tolerance.energyKwh, timeSeconds: tolerance.timeSeconds },
+    compared: [...comparedFields],
     counts: {
       ours: ours.length,
       theirs: theirs.length,
@@ -24,14 +25,22 @@ export function reconciledEvent(ours: readonly CdrSummary[], theirs: readonly Cd
       missingOnOurSide: result.missingOnOurSide.length,
       missingOnTheirSide: result.missingOnTheirSide.length,
       amountMismatches: result.amountMismatches.length,
+      amountInclVatMismatches: result.amountInclVatMismatches.length,
       energyMismatches: result.energyMismatches.length,
+      timeMismatches: result.timeMismatches.length,
+      amountInclVatNotCompared: result.amountInclVatNotCompared.length,
+      timeNotCompared: result.timeNotCompared.length,
       duplicatesOnOurSide: result.duplicatesOnOurSide.length,
       duplicatesOnTheirSide: result.duplicatesOnTheirSide.length,
     },
     missingOnOurSide: cut(result.missingOnOurSide.map((record) => record.cdrId)),
     missingOnTheirSide: cut(result.missingOnTheirSide.map((record) => record.cdrId)),
     amountMismatches: cut(result.amountMismatches),
+    amountInclVatMismatches: cut(result.amountInclVatMismatches),
     energyMismatches: cut(result.energyMismatches),
+    timeMismatches: cut(result.timeMismatches),
+    amountInclVatNotCompared: cut(result.amountInclVatNotCompared),
+    timeNotCompared: cut(result.timeNotCompared),
     duplicatesOnOurSide: cut(result.duplicatesOnOurSide),
     duplicatesOnTheirSide: cut(result.duplicatesOnTheirSide),
   };

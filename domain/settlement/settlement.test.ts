@@ -5,8 +5,10 @@ import { IllegalStateError, InvalidCommandError } from '../shared/errors.js';
 import type { IncludeCdr, SettlementCommand } from './commands.js';
 import {
   CdrAccepted, CdrApproved, CdrDeclined, CdrIncluded, CdrRejected, CdrRevised, SettlementAdjusted, SettlementDisputed,
-  SettlementPeriodClosed, SettlementPeriodOpened, type CdrSummary,
+  SettlementPeriodClosed, SettlementPeriodOpened, type CdrSummary, type SettlementEvent,
 } from './events.js';
+import { upcast } from '../events.js';
+import { defaultReconciliationTolerance } from './reconcile.js';
 import { settlementDecider } from './index.js';
 import { currentCdrs } from './state.js';
 
@@ -16,13 +18,15 @@ const summary = (cdrId: string, amount = '7.00', energyKwh = '20', extra: Partia
   sessionId: `S-${cdrId}`,
   startDateTime: '2025-03-01T10:00:00Z',
   amount,
+  amountInclVat: null,
   energyKwh,
+  timeHours: null,
   creditReferenceId: null,
   ...extra,
 });
 const opened = eventFrom(SettlementPeriodOpened, { partner: 'DE-EMP', period: '2025-03', currency: 'EUR', openedAt: at });
-const include = (cdr: CdrSummary, currency = 'EUR'): IncludeCdr => ({ type: 'IncludeCdr', cdr, amountInclVat: null, currency, includedAt: at });
-const included = (cdr: CdrSummary) => eventFrom(CdrIncluded, { ...cdr, amountInclVat: null, includedAt: at });
+const include = (cdr: CdrSummary, currency = 'EUR'): IncludeCdr => ({ type: 'IncludeCdr', cdr, currency, includedAt: at });
+const included = (cdr: CdrSummary) => eventFrom(CdrIncluded, { ...cdr, includedAt: at });
 const closed = eventFrom(SettlementPeriodClosed, { closedAt: at, cdrCount: 1, totalAmount: '7', totalAmountInclVat: '7', totalEnergyKwh: '20' });
 const disputed = eventFrom(SettlementDisputed, { reason: 'amounts differ', disputedAt: at });
 const accepted = eventFrom(CdrAccepted, { cdrId: 'A', acceptedAt: at });
@@ -116,7 +120,7 @@ describe('settlement: e-clearing review of each CDR', () => {
     const revised = eventFrom(CdrRevised, { cdrId: 'A', amount: '6.50', amountInclVat: '7.87', energyKwh: '20', reason: 'tariff fixed', revisedAt: at });
     given(settlementDecider, [...open, rejected]).when(revise).then([revised]);
     given(settlementDecider, [...open, accepted, declined]).when(revise).thenState((state) => {
-      expect(currentCdrs(state)).toMatchObject([{ status: 'pending', summary: { cdrId: 'A', amount: '6.50' }, amountInclVat: '7.87' }]);
+      expect(currentCdrs(state)).toMatchObject([{ status: 'pending', summary: { cdrId: 'A', amount: '6.50', amountInclVat: '7.87' } }]);
     });
     given(settlementDecider, [...open, accepted]).when(revise).thenThrows(IllegalStateError, /accepted; this needs it rejected or declined/);
     given(settlementDecider, [...open, rejected, closed]).when(revise).thenThrows(IllegalStateError, /is closed/);
@@ -128,7 +132,7 @@ describe('settlement: reconciliation', () => {
   it('records counts and mismatches against the partner list, after close', () => {
     const history = [...open, included(summary('B', '3.50', '10')), closed];
     given(settlementDecider, history)
-      .when(cmd('ReconcileSettlement', { theirs: [summary('A', '7.10'), summary('C')], tolerance: { amount: '0.05', energyKwh: '0.1' }, reconciledAt: at }))
+      .when(cmd('ReconcileSettlement', { theirs: [summary('A', '7.10'), summary('C')], tolerance: { amount: '0.05', energyKwh: '0.1', timeSeconds: '0' }, reconciledAt: at }))
       .thenState((state, [event]) => {
         expect(event?.type).toBe('SettlementReconciled');
         expect(event?.type === 'SettlementReconciled' && event.data).toMatchObject({
@@ -145,11 +149,78 @@ describe('settlement: reconciliation', () => {
   it('reconciles with revised figures, and not while the period is open', () => {
     const revised = eventFrom(CdrRevised, { cdrId: 'A', amount: '7.10', amountInclVat: null, energyKwh: '20', reason: 'fix', revisedAt: at });
     given(settlementDecider, [...open, rejected, revised, closed])
-      .when(cmd('ReconcileSettlement', { theirs: [summary('A', '7.10')], tolerance: { amount: '0', energyKwh: '0' }, reconciledAt: at }))
+      .when(cmd('ReconcileSettlement', { theirs: [summary('A', '7.10')], tolerance: { amount: '0', energyKwh: '0', timeSeconds: '0' }, reconciledAt: at }))
       .thenState((_state, [event]) => expect(event?.type === 'SettlementReconciled' && event.data.counts.amountMismatches).toBe(0));
     given(settlementDecider, open)
-      .when(cmd('ReconcileSettlement', { theirs: [], tolerance: { amount: '0', energyKwh: '0' }, reconciledAt: at }))
+      .when(cmd('ReconcileSettlement', { theirs: [], tolerance: { amount: '0', energyKwh: '0', timeSeconds: '0' }, reconciledAt: at }))
       .thenThrows(IllegalStateError, /is open/);
+  });
+});
+
+describe('settlement: reconciliation compares incl VAT, energy and time', () => {
+  const ours = summary('A', '7.00', '20', { amountInclVat: '8.47', timeHours: '1' });
+  const history = [opened, included(ours), eventFrom(SettlementPeriodClosed, { closedAt: at, cdrCount: 1, totalAmount: '7', totalAmountInclVat: '8.47', totalEnergyKwh: '20' })];
+  const reconcileWith = (theirs: CdrSummary) => cmd('ReconcileSettlement', { theirs: [theirs], tolerance: defaultReconciliationTolerance, reconciledAt: at });
+
+  it('records a statement with the same excl VAT and another incl VAT as an incl VAT mismatch', () => {
+    given(settlementDecider, history)
+      .when(reconcileWith({ ...ours, amountInclVat: '8.40' }))
+      .thenState((_state, [event]) => {
+        expect(event?.type === 'SettlementReconciled' && event.data).toMatchObject({
+          tolerance: { amount: '0', energyKwh: '0.001', timeSeconds: '1' },
+          counts: { matched: 1, amountMismatches: 0, amountInclVatMismatches: 1, energyMismatches: 0, timeMismatches: 0 },
+          amountInclVatMismatches: [{ ourCdrId: 'A', ours: '8.47', theirs: '8.4', difference: '0.07' }],
+        });
+      });
+  });
+
+  it('records energy and time mismatches beyond their tolerances', () => {
+    given(settlementDecider, history)
+      .when(reconcileWith({ ...ours, energyKwh: '20.5', timeHours: '1.25' }))
+      .thenState((_state, [event]) => {
+        expect(event?.type === 'SettlementReconciled' && event.data).toMatchObject({
+          counts: { amountMismatches: 0, amountInclVatMismatches: 0, energyMismatches: 1, timeMismatches: 1 },
+          energyMismatches: [{ ours: '20', theirs: '20.5', difference: '-0.5' }],
+          timeMismatches: [{ ours: '1', theirs: '1.25', difference: '-0.25' }],
+        });
+      });
+  });
+});
+
+describe('settlement: events stored at v1 still replay', () => {
+  const includedV1 = { cdrId: 'A', sessionId: 'S-A', startDateTime: '2025-03-01T10:00:00Z', amount: '7.00', energyKwh: '20', creditReferenceId: null, amountInclVat: '8.47', includedAt: at };
+
+  it('upcasts CdrIncluded v1 with its incl VAT and an unknown time, which is then not compared', () => {
+    const event = upcast('CdrIncluded', 1, includedV1) as SettlementEvent;
+    expect(event).toEqual(eventFrom(CdrIncluded, { ...includedV1, timeHours: null }));
+    given(settlementDecider, [opened, event, closed])
+      .when(cmd('ReconcileSettlement', { theirs: [summary('A', '7.00', '20', { amountInclVat: '8.47', timeHours: '1' })], tolerance: defaultReconciliationTolerance, reconciledAt: at }))
+      .thenState((_state, [reconciled]) => {
+        expect(reconciled?.type === 'SettlementReconciled' && reconciled.data).toMatchObject({
+          counts: { matched: 1, amountInclVatMismatches: 0, timeNotCompared: 1 },
+          timeNotCompared: [{ ourCdrId: 'A', lacking: 'ours' }],
+        });
+      });
+  });
+
+  it('takes the same CDR included again after the upgrade as a retry, not a conflict', () => {
+    const event = upcast('CdrIncluded', 1, includedV1) as SettlementEvent;
+    given(settlementDecider, [opened, event]).when(include(summary('A', '7.00', '20', { amountInclVat: '8.47', timeHours: '1' }))).then([]);
+    given(settlementDecider, [opened, event]).when(include(summary('A', '7.01', '20', { amountInclVat: '8.47', timeHours: '1' }))).thenThrows(IllegalStateError, /other figures/);
+  });
+
+  it('upcasts SettlementReconciled v1: time tolerance null, only amount and energy compared', () => {
+    const counts = { ours: 1, theirs: 1, matched: 1, missingOnOurSide: 0, missingOnTheirSide: 0, amountMismatches: 1, energyMismatches: 0, duplicatesOnOurSide: 0, duplicatesOnTheirSide: 0 };
+    const mismatch = { ourCdrId: 'A', theirCdrId: 'A', ours: '7', theirs: '7.1', difference: '-0.1' };
+    const v1 = {
+      reconciledAt: at, tolerance: { amount: '0', energyKwh: '0' }, counts,
+      missingOnOurSide: [], missingOnTheirSide: [], amountMismatches: [mismatch], energyMismatches: [], duplicatesOnOurSide: [], duplicatesOnTheirSide: [], truncated: false,
+    };
+    const event = upcast('SettlementReconciled', 1, v1) as SettlementEvent;
+    expect(event.schemaVersion).toBe(2);
+    expect(event.data).toMatchObject({ tolerance: { amount: '0', energyKwh: '0', timeSeconds: null }, compared: ['amount', 'energyKwh'], counts: { ...counts, amountInclVatMismatches: 0 }, amountMismatches: [mismatch] });
+    const state = [opened, included(summary('A')), closed, event].reduce(settlementDecider.evolve, settlementDecider.initialState());
+    expect(state.status !== 'none' && state.lastReconciliation?.compared).toEqual(['amount', 'energyKwh']);
   });
 });
 

@@ -6,7 +6,6 @@ export type CdrReviewStatus = 'pending' | 'accepted' | 'rejected' | 'approved' |
 
 export interface SettlementCdr {
   readonly summary: CdrSummary;
-  readonly amountInclVat: string | null;
   readonly status: CdrReviewStatus;
   readonly included: SettlementEventData<'CdrIncluded'>;
   /** Position of inclusion (0-based): lists keep it through revisions. */
@@ -74,8 +73,8 @@ export function evolveSettlement(state: SettlementState, event: SettlementEvent)
   switch (event.type) {
     case 'CdrIncluded': {
       invariant(state.status === 'open', `CdrIncluded on a ${state.status} period`);
-      const { includedAt: _at, amountInclVat, ...summary } = event.data;
-      const record: SettlementCdr = { summary, amountInclVat, status: 'pending', included: event.data, index: state.cdrCount };
+      const { includedAt: _at, ...summary } = event.data;
+      const record: SettlementCdr = { summary, status: 'pending', included: event.data, index: state.cdrCount };
       return { ...state, cdrs: { record, previous: state.cdrs }, cdrCount: state.cdrCount + 1 };
     }
     case 'SettlementPeriodClosed':
@@ -94,7 +93,8 @@ export function evolveSettlement(state: SettlementState, event: SettlementEvent)
       return withRecord(state, event.data.cdrId, (record) => ({ ...record, status: 'declined' }));
     case 'CdrRevised': {
       const { amount, amountInclVat, energyKwh } = event.data;
-      return withRecord(state, event.data.cdrId, (record) => ({ ...record, summary: { ...record.summary, amount, energyKwh }, amountInclVat, status: 'pending' }));
+      // A revision restates the money and energy; the session's time is what it was.
+      return withRecord(state, event.data.cdrId, (record) => ({ ...record, summary: { ...record.summary, amount, amountInclVat, energyKwh }, status: 'pending' }));
     }
     case 'SettlementReconciled':
       return { ...state, lastReconciliation: event.data };

@@ -17,3 +17,5 @@ export { configurationEntriesPerCommandMax, decideStation } from './decide.js';
 export * from './state.js';
 // CSMS→station operations: an aggregate of their own (see operation/events.ts for why).
 export * from './operation/index.js';
+// Remote starts, kept under an id the station's later start can find (remote-start/events.ts).
+export * from './remote-start/index.js';

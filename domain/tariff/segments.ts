@@ -51,21 +51,25 @@ export function segmentsFromMeterSamples(samples: readonly MeterSample[]): Segme
   let energy = 0;
   let previous = samples[0]!;
   let previousMs = parseTime(previous.timestamp, 'meter_samples.0.timestamp');
+  let previousMWh = registerMWh(previous);
+  // The highest register so far: only a rise above it is energy.
+  let highestMWh = previousMWh;
   const startMs = previousMs;
   for (let i = 1; i < samples.length; i++) {
     const sample = samples[i]!;
     const ms = parseTime(sample.timestamp, `meter_samples.${i}.timestamp`);
     if (ms < previousMs) refuse(`meter_samples.${i}.timestamp`, 'is earlier than the sample before it');
-    let deltaMWh = Math.round((sample.energyWh - previous.energyWh) * 1000);
-    // A register that goes down is a meter fault (docs/style.md): keep pricing, bill no energy for it.
-    if (deltaMWh < 0) {
-      warnings.push(`meter_samples.${i}.energyWh goes down by ${-deltaMWh / 1000} Wh; priced as 0`);
-      deltaMWh = 0;
-    }
+    const sampleMWh = registerMWh(sample);
+    // A register that goes down is a meter fault (docs/style.md): keep pricing, bill no energy for
+    // it, and none for climbing back either (10636 → 10000 → 10636 Wh is no energy, not 636 Wh).
+    if (sampleMWh < previousMWh) warnings.push(`meter_samples.${i}.energyWh goes down by ${(previousMWh - sampleMWh) / 1000} Wh; priced as 0`);
+    const deltaMWh = Math.max(0, sampleMWh - highestMWh);
     segments.push(segment(previousMs, ms, energy, deltaMWh, previous.state, previous.powerW === undefined ? Number.NaN : previous.powerW / 1000, previous.currentA));
     energy += deltaMWh;
+    highestMWh = Math.max(highestMWh, sampleMWh);
     previous = sample;
     previousMs = ms;
+    previousMWh = sampleMWh;
   }
   return checked({ segments, sessionStartMs: startMs, sessionEndMs: previousMs, warnings });
 }
@@ -123,6 +127,14 @@ function checked(result: Segments): Segments {
     refuse('session', `lasts longer than ${sessionDurationMaxMs / 86_400_000} days`);
   }
   return result;
+}
+
+/**
+ * A register rounded to whole mWh (ARCHITECTURE.md, Rounding). Each register is rounded, not each
+ * difference, so the energies between samples add up to last − first exactly.
+ */
+function registerMWh(sample: MeterSample): number {
+  return Math.round(sample.energyWh * 1000);
 }
 
 function hoursToMs(hours: number | undefined): number | undefined {

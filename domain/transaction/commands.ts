@@ -14,9 +14,13 @@ export interface AuthorizeTransaction {
   readonly idToken: IdToken;
   /** Decided outside the transaction (token aggregate, eMSP real-time authorization). */
   readonly result: AuthorizationResult;
-  /** What decided the result: a known token, the unknown-token policy, or the offline whitelist. */
+  /** What decided the result: a known token, the unknown-token policy, the offline whitelist, the eMSP, a remote start. */
   readonly basis: AuthorizationBasis;
   readonly authorizedAt: string;
+  /** The eMSP's authorization_reference (real-time answer or START_SESSION), when it gave one. */
+  readonly authorizationReference?: string | null;
+  /** basis 'remoteStart': the station operation that sent it. */
+  readonly remoteStartOperationId?: string | null;
 }
 
 export interface StartTransaction extends MessageContext {

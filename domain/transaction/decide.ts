@@ -7,9 +7,10 @@ import { TransactionNotStartedError } from './errors.js';
 import { checkNonNegativeInteger, checkText, idTokenSchema, normalizeTimestamp, sameJson, timeMs, whToString, type IdToken } from '../shared/values.js';
 import { decideChargingPreferences } from './charging-preferences.js';
 import { decideChargingState } from './charging-state.js';
-import type { EndTransaction, MeterReadingInput, StartTransaction, TransactionCommand } from './commands.js';
+import type { AuthorizeTransaction, EndTransaction, MeterReadingInput, StartTransaction, TransactionCommand } from './commands.js';
 import {
   authorizationBases,
+  authorizationReferenceSchema,
   authorizationResults,
   MeterReadingRecorded,
   sampledValuesPerReadingMax,
@@ -46,6 +47,7 @@ export function decideTransaction(command: TransactionCommand, state: Transactio
           result: command.result,
           authorizedAt: normalizeTimestamp(command.authorizedAt, 'authorizedAt', command.type),
           basis: command.basis,
+          ...authorizationLinks(command),
         }),
       ];
     }
@@ -71,6 +73,19 @@ export function decideTransaction(command: TransactionCommand, state: Transactio
     default:
       return assertNever(command, 'transaction command');
   }
+}
+
+/** The optional reference and remote start of an authorization, left out of the event when absent. */
+function authorizationLinks(command: AuthorizeTransaction): Pick<TransactionEventData<'TransactionAuthorized'>, 'authorizationReference' | 'remoteStartOperationId'> {
+  return {
+    ...(command.authorizationReference == null ? {} : { authorizationReference: checkReference(command.authorizationReference, command.type) }),
+    ...(command.remoteStartOperationId == null ? {} : { remoteStartOperationId: checkText(command.remoteStartOperationId, 'remoteStartOperationId', 100, command.type) }),
+  };
+}
+
+function checkReference(reference: string, commandType: string): string {
+  if (!authorizationReferenceSchema.safeParse(reference).success) throw new InvalidCommandError('authorizationReference must be 1 to 36 printable ASCII characters', commandType);
+  return reference;
 }
 
 function checkPositive(value: number, field: string, commandType: string): number {
@@ -164,6 +179,12 @@ function lastRegisterUpTo(started: Started, atMs: number): Decimal | null {
 }
 
 /**
+ * A 1.6 meterStop is a whole Wh while the readings before it may carry decimals (33.39 Wh, stop 33):
+ * a reading above the stop by less than this is the station's rounding, not a meter fault.
+ */
+export const stopRoundingToleranceWh = 1;
+
+/**
  * Ending twice with the same facts is a no-op (stations resend StopTransaction when the answer
  * was lost); with other facts it is refused, since billing already used the first.
  */
@@ -205,7 +226,8 @@ function decideEnd(command: EndTransaction, state: TransactionState): Transactio
   const meterStopWh = stopKnown ?? new Decimal(0);
   let readingAboveStop = false;
   for (const node of readingsOf(current.readings)) {
-    if (node.register && node.register.sampledAtMs <= endedAtMs && node.register.registerWh.gt(meterStopWh)) readingAboveStop = true;
+    const register = node.register;
+    if (register && register.sampledAtMs <= endedAtMs && register.registerWh.minus(meterStopWh).gte(stopRoundingToleranceWh)) readingAboveStop = true;
   }
   const suspicious =
     stopKnown === null || (meterStartWh !== null && meterStopWh.lt(meterStartWh)) || endedAtMs < current.startedAtMs || readingAboveStop;

@@ -80,10 +80,18 @@ export const sampledValuesPerReadingMax = 100;
  * Why an authorization has its result: 'token' our copy of a known token decided; 'unknownTokenPolicy'
  * the token was unknown and the CSMS policy decided (an open site's free vend is 'Accepted' by policy,
  * not by any token); 'offlineWhitelist' an OCPI token with whitelist ALLOWED_OFFLINE was accepted
- * because the eMSP could not be asked; 'realtime' the eMSP answered an OCPI real-time authorization.
+ * because the eMSP could not be asked; 'realtime' the eMSP answered an OCPI real-time authorization;
+ * 'remoteStart' a remote start the station was sent (OCPI START_SESSION, an operator) names this
+ * transaction: the token in the command was the authorization (OCPI AuthMethod COMMAND).
  */
-export const authorizationBases = ['token', 'unknownTokenPolicy', 'offlineWhitelist', 'realtime'] as const;
+export const authorizationBases = ['token', 'unknownTokenPolicy', 'offlineWhitelist', 'realtime', 'remoteStart'] as const;
 export type AuthorizationBasis = (typeof authorizationBases)[number];
+
+/**
+ * An eMSP's reference for an authorization it gave (OCPI authorization_reference): CiString(36),
+ * printable ASCII, as OCPI Sessions and CDRs must carry it.
+ */
+export const authorizationReferenceSchema = z.string().min(1).max(36).regex(/^[\x20-\x7E]+$/, 'printable ASCII');
 
 const transactionAuthorizedV1 = z.object({
   stationId: z.string().min(1).max(48),
@@ -99,6 +107,14 @@ const transactionAuthorizedV2 = transactionAuthorizedV1.extend({
    * and a known one cannot be told apart there, and guessing 'token' would be a false fact.
    */
   basis: z.enum(authorizationBases).nullable(),
+  /**
+   * The eMSP's reference for this authorization (OCPI authorization_reference, CiString(36)): from
+   * its real-time answer or its START_SESSION. Optional: absent when none was given, and on events
+   * stored before it existed, so no new version was needed.
+   */
+  authorizationReference: authorizationReferenceSchema.optional(),
+  /** basis 'remoteStart': the station operation that sent the remote start (its stream's id). */
+  remoteStartOperationId: z.string().min(1).max(100).optional(),
 });
 
 /** v2 added `basis`: a required field for new events (decide always knows it), so a version, not an optional field. */
@@ -225,7 +241,8 @@ export const TransactionEnded = defineEvent({
     reason: z.enum(stopReasons),
     stoppedBy: idTokenSchema.nullable(),
     /**
-     * meterStop below meterStart or below an earlier reading, or endedAt before startedAt; or no
+     * meterStop below meterStart or 1 Wh or more below an earlier reading (less is a 1.6 stop's
+     * whole-Wh rounding), or endedAt before startedAt; or no
      * register at all was ever known (no meter start, readings or meter stop): meterStopWh is then
      * '0' and stands for nothing.
      */

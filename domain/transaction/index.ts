@@ -17,3 +17,4 @@ export { decideTransaction, meterReadingsPerTransactionMax } from './decide.js';
 export { chargingStateChangesPerTransactionMax } from './charging-state.js';
 export * from './state.js';
 export { ForeignTransactionError, TransactionNotStartedError } from './errors.js';
+export * from './session-authorization.js';

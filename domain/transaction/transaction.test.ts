@@ -180,6 +180,15 @@ describe('transaction: end', () => {
     const early = new Date(Date.UTC(2025, 2, 1, 9, 0)).toISOString();
     given(transactionDecider, [started]).when(end({ endedAt: early })).then([ended({ endedAt: early, suspicious: true })]);
   });
+  it('a 1.6 meter stop (whole Wh) below the last reading by less than 1 Wh is rounding, not suspicious; 1 Wh or more is', () => {
+    const from33 = eventFrom(TransactionStarted, { ...started.data, meterStartWh: '0' });
+    given(transactionDecider, [from33, recorded(30, '33.39')]).when(end({ meterStopWh: new Decimal(33) })).then([ended({ meterStopWh: '33', suspicious: false })]);
+    given(transactionDecider, [from33]).when(end({ meterStopWh: new Decimal(33), transactionData: [reading(59, 33.99)] })).then([
+      recorded(59, '33.99'),
+      ended({ meterStopWh: '33', suspicious: false }),
+    ]);
+    given(transactionDecider, [from33, recorded(30, '34')]).when(end({ meterStopWh: new Decimal(33) })).then([ended({ meterStopWh: '33', suspicious: true })]);
+  });
   it('ending again with the same facts is a no-op; with other facts is refused', () => {
     given(transactionDecider, [started, ended()]).when(end()).then([]);
     given(transactionDecider, [started, ended()]).when(end({ meterStopWh: new Decimal(5001) })).thenThrows(IllegalStateError, /already ended/);

@@ -17,9 +17,9 @@ export const cdrsModule: OcpiModule = (context) => {
     method: 'GET',
     url: cdrsPath,
     module: 'cdrs',
-    async handler(request, reply, { caller }) {
+    async handler(request, reply, { caller, routing }) {
       const page = parsePageRequest(request.query);
-      const audience = await cdrAudienceOf(context.db, context.tenantId, caller.partnerId);
+      const audience = cdrAudienceOf({ caller, routing });
       const result = await listCdrs(context.db, context.tenantId, audience, page);
       setPageHeaders(request, reply, page, result, context.baseUrl(request));
       return { data: result.items };

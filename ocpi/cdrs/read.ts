@@ -1,4 +1,4 @@
-import { loadPartnerAudience } from '../client/partners.js';
+import { requestAudience } from '../client/partners.js';
 import type { SqlExecutor } from '../../adapters/sql/port.js';
 import { liveSchemaName } from '../../projections/schema.js';
 import type { Cdr } from '../schemas/index.js';
@@ -19,8 +19,9 @@ export type CdrAudience = { readonly all: true } | { readonly all: false; readon
 
 export const partyKey = (party: OcpiParty) => `${party.countryCode.toUpperCase()}-${party.partyId.toUpperCase()}`;
 
-export async function cdrAudienceOf(db: SqlExecutor, tenantId: string, partnerId: string): Promise<CdrAudience> {
-  const audience = await loadPartnerAudience(db, tenantId, partnerId);
+/** From the request: the sender party, as the transport resolved it (no read model lag after a handshake). */
+export function cdrAudienceOf(request: Parameters<typeof requestAudience>[0]): CdrAudience {
+  const audience = requestAudience(request);
   if (audience.hub) return { all: true };
   return { all: false, parties: [...new Set(audience.parties.map(partyKey))] };
 }

@@ -1,7 +1,7 @@
 import type { SqlExecutor } from '../../adapters/sql/port.js';
 import { liveSchemaName } from '../../projections/schema.js';
 import type { TokenSealer } from '../credentials/seal.js';
-import type { OcpiParty, OcpiRouting } from '../transport/headers.js';
+import { isHub, partiesOf, type OcpiParty, type OcpiPartyRole, type OcpiRouting } from '../transport/headers.js';
 
 /**
  * The registered partners we call: their endpoints, roles and the token we present to them,
@@ -90,20 +90,21 @@ export function routingTo(connection: PartnerConnection, us: OcpiParty, role?: s
   return them === null ? undefined : { from: us, to: them };
 }
 
-/** Whose objects a calling partner may see or write: its own parties; a HUB speaks for every party. */
+/** Whose objects a request may see or write: the sender party's; a HUB speaks for every party. */
 export interface PartnerAudience {
   readonly hub: boolean;
-  /** Its parties, upper case. */
+  /** Upper case: the sender party (a HUB: every party of its credentials). */
   readonly parties: readonly OcpiParty[];
 }
 
-/** The caller's roles from the partners read model (any status: the caller is already authenticated). */
-export async function loadPartnerAudience(db: SqlExecutor, tenantId: string, partnerId: string): Promise<PartnerAudience> {
-  const table = `${liveSchemaName('partners')}.partners`;
-  const { rows } = await db.query<{ roles: string }>(`SELECT roles FROM ${table} WHERE tenant_id = $1 AND partner_id = $2`, [tenantId, partnerId]);
-  const roles = rows[0] === undefined ? [] : (JSON.parse(rows[0].roles) as { role: string; countryCode: string; partyId: string }[]);
-  return {
-    hub: roles.some((role) => role.role === 'HUB'),
-    parties: roles.map((role) => ({ countryCode: role.countryCode.toUpperCase(), partyId: role.partyId.toUpperCase() })),
-  };
+/**
+ * The audience of a request, from what the transport resolved once for it (ocpi/transport/route.ts):
+ * the caller's credentials as they are for the token presented (never behind its handshake, see
+ * credentials/directory.ts) and the sender party (headers.ts `resolveRouting`). No read model is
+ * asked here: a partner lists its objects the moment its handshake is done.
+ */
+export function requestAudience(context: { readonly caller: { readonly roles: readonly OcpiPartyRole[] }; readonly routing: OcpiRouting | null }): PartnerAudience {
+  const hub = isHub(context.caller.roles);
+  if (hub || context.routing === null) return { hub, parties: partiesOf(context.caller.roles) };
+  return { hub, parties: [context.routing.from] };
 }

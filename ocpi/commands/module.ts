@@ -26,11 +26,22 @@ const operationIdsRememberedMax = 10_000;
 /** OCPI TokenType → the idToken type OCPP 2.0.1 wants (1.6 has only the idTag). */
 const idTokenTypes: Record<string, string> = { RFID: 'ISO14443', APP_USER: 'Central', AD_HOC_USER: 'Central', OTHER: 'Central' };
 
+/** An answer at once: a CommandResponse, under status 1000 unless `status` says otherwise. */
+type Answer = { readonly respond: CommandResponse; readonly status?: { readonly code: number; readonly message: string } };
 type Plan =
-  | { readonly respond: CommandResponse }
+  | Answer
   | { readonly responseUrl: string; readonly run: (options: StationCommandOptions) => Promise<StationCommandOutcome>; readonly onAccepted?: () => void };
 
-const refuse = (result: CommandResponse['result'], message: string): { readonly respond: CommandResponse } => ({ respond: { result, timeout: 0, message: displayText(message) } });
+const refuse = (result: CommandResponse['result'], message: string): Answer => ({ respond: { result, timeout: 0, message: displayText(message) } });
+
+/**
+ * A target we cannot resolve. An unknown location, EVSE or connector is status 2003 with
+ * `{result: REJECTED}` as data, HTTP 200: the spec's example "UNLOCK_CONNECTOR Unknown Location"
+ * answers exactly that, and the POST did reach an existing endpoint (status.ts: HTTP errors are
+ * for the transport). Any other refusal is 1000 with REJECTED and the reason.
+ */
+const refuseTarget = (target: { readonly unknown: boolean; readonly message: string }): Answer =>
+  target.unknown ? { ...refuse('REJECTED', target.message), status: { code: OcpiStatus.unknownLocation, message: target.message } } : refuse('REJECTED', target.message);
 
 export function commandsModule(context: OcpiModuleContext): void {
   const runner = createAsyncCommandRunner(context.app, 'commands');
@@ -45,7 +56,7 @@ export function commandsModule(context: OcpiModuleContext): void {
       case 'START_SESSION': {
         const start = parseOcpi(commandRequestSchemas.START_SESSION, body, 'StartSession');
         const target = await resolveTarget(context.db, context.tenantId, { locationId: start.location_id, evseUid: start.evse_uid, connectorId: start.connector_id });
-        if (!target.ok) return refuse('REJECTED', target.message);
+        if (!target.ok) return refuseTarget(target);
         return {
           responseUrl: start.response_url,
           run: (options) =>
@@ -57,6 +68,8 @@ export function commandsModule(context: OcpiModuleContext): void {
                 idTokenType: idTokenTypes[start.token.type] ?? 'Central',
                 // The station operation derives its remoteStartId from the operation id the same way.
                 remoteStartId: integerIdFor(options.operationId),
+                // Recorded with the remote start; the Session and CDR of the transaction it starts carry it.
+                ...(start.authorization_reference === undefined ? {} : { authorizationReference: start.authorization_reference }),
               },
               options,
             ),
@@ -72,7 +85,7 @@ export function commandsModule(context: OcpiModuleContext): void {
       case 'RESERVE_NOW': {
         const reserve = parseOcpi(commandRequestSchemas.RESERVE_NOW, body, 'ReserveNow');
         const target = await resolveTarget(context.db, context.tenantId, { locationId: reserve.location_id, evseUid: reserve.evse_uid });
-        if (!target.ok) return refuse('REJECTED', target.message);
+        if (!target.ok) return refuseTarget(target);
         const key = `${partnerId}\n${reserve.reservation_id}`;
         // OCPP wants an integer; the same OCPI reservation id maps to the same one (a new RESERVE_NOW replaces it, spec).
         const reservationId = integerIdFor(key);
@@ -97,7 +110,7 @@ export function commandsModule(context: OcpiModuleContext): void {
       case 'UNLOCK_CONNECTOR': {
         const unlock = parseOcpi(commandRequestSchemas.UNLOCK_CONNECTOR, body, 'UnlockConnector');
         const target = await resolveTarget(context.db, context.tenantId, { locationId: unlock.location_id, evseUid: unlock.evse_uid, connectorId: unlock.connector_id, forUnlock: true });
-        if (!target.ok) return refuse('REJECTED', target.message);
+        if (!target.ok) return refuseTarget(target);
         const connectorId = target.stationConnectorId ?? 1;
         return { responseUrl: unlock.response_url, run: (options) => stations.unlockConnector(target.evse.stationId, { evseId: target.evse.stationEvseId, connectorId }, options) };
       }
@@ -115,7 +128,7 @@ export function commandsModule(context: OcpiModuleContext): void {
       if (!parsed.success) throw new OcpiError(OcpiStatus.invalidOrMissingParameters, `unknown command ${name}`, { httpStatus: 404 });
       const command = parsed.data;
       const planned = await plan(command, request.body, caller.partnerId);
-      if ('respond' in planned) return { data: commandResponseSchema.parse(planned.respond) };
+      if ('respond' in planned) return { data: commandResponseSchema.parse(planned.respond), ...(planned.status ? { status: planned.status } : {}) };
 
       const operationId = operationIdFor('commands', caller.partnerId, ids.requestId);
       const timeout = responseTimeoutSeconds();

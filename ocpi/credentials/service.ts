@@ -44,6 +44,15 @@ export function ourCredentials(deps: Pick<CredentialsDeps, 'roles'>, token: stri
   return { token, url: ourVersionsUrl, roles: deps.roles.map((role) => ({ ...role })) };
 }
 
+/** A token issued while the handshake is under way: versions and credentials only, no parties yet. */
+const registering = { registered: false, roles: [] } as const;
+
+/** What the directory keeps of a registration for its token: its parties, at once (no read model lag). */
+const registeredAs = (connection: PartnerConnection) => ({
+  registered: true,
+  roles: connection.roles.map((role) => ({ role: role.role, countryCode: role.countryCode, partyId: role.partyId })),
+});
+
 function connectionOf(version: PartnerVersion, roles: readonly CredentialsRole[], versionsUrl: string): PartnerConnection {
   return {
     roles: roles.map((role) => ({
@@ -74,7 +83,7 @@ async function send(deps: CredentialsDeps, partnerId: string, command: PartnerCo
 export async function invitePartner(deps: CredentialsDeps, partnerId: string, actor: string): Promise<{ partnerId: string; token: string }> {
   const token = newCredentialsToken();
   await send(deps, checkPartnerId(partnerId), { type: 'IssueRegistrationToken', tokenTheyPresent: { token: 'A', tokenHash: credentialsTokenHash(token) } }, randomUUID(), actor);
-  deps.directory.remember(token, partnerId, false);
+  deps.directory.remember(token, partnerId, registering);
   return { partnerId, token };
 }
 
@@ -90,20 +99,21 @@ export async function acceptRegistration(deps: CredentialsDeps, caller: OcpiCall
   const client = { ...deps.client, token: body.token, correlationId };
   const version = await fetchPartnerVersion(body.url, client);
   const tokenC = newCredentialsToken();
+  const connection = connectionOf(version, body.roles, body.url);
   await send(
     deps,
     caller.partnerId,
     {
       type: 'RegisterPartner',
       initiatedBy: 'partner',
-      connection: connectionOf(version, body.roles, body.url),
+      connection,
       tokenWePresent: { token: 'B', tokenSealed: deps.sealer.seal(body.token) },
       tokenTheyPresent: { token: 'C', tokenHash: credentialsTokenHash(tokenC) },
     },
     correlationId,
     `partner:${caller.partnerId}`,
   ).catch(asNotAllowed);
-  deps.directory.remember(tokenC, caller.partnerId, true);
+  deps.directory.remember(tokenC, caller.partnerId, registeredAs(connection));
   // Token A is void once C is returned (spec 7.1.1).
   deps.directory.revokeHash(credentialsTokenHash(caller.token));
   return ourCredentials(deps, tokenC, ourVersionsUrl);
@@ -114,19 +124,20 @@ export async function acceptUpdate(deps: CredentialsDeps, caller: OcpiCaller, bo
   if (!caller.registered) throw methodNotAllowed('not registered: POST the credentials first');
   const version = await fetchPartnerVersion(body.url, { ...deps.client, token: body.token, correlationId });
   const tokenC = newCredentialsToken();
+  const connection = connectionOf(version, body.roles, body.url);
   await send(
     deps,
     caller.partnerId,
     {
       type: 'UpdatePartner',
-      connection: connectionOf(version, body.roles, body.url),
+      connection,
       tokenWePresent: { token: 'B', tokenSealed: deps.sealer.seal(body.token) },
       tokenTheyPresent: { token: 'C', tokenHash: credentialsTokenHash(tokenC) },
     },
     correlationId,
     `partner:${caller.partnerId}`,
   ).catch(asNotAllowed);
-  deps.directory.remember(tokenC, caller.partnerId, true);
+  deps.directory.remember(tokenC, caller.partnerId, registeredAs(connection));
   deps.directory.revokeHash(credentialsTokenHash(caller.token));
   return ourCredentials(deps, tokenC, ourVersionsUrl);
 }
@@ -167,7 +178,7 @@ export async function registerWithPartner(deps: CredentialsDeps, request: Regist
   const tokenB = newCredentialsToken();
   // Issued before the POST: they call our versions with B while our POST is still open.
   await send(deps, partnerId, { type: 'IssueRegistrationToken', tokenTheyPresent: { token: 'B', tokenHash: credentialsTokenHash(tokenB) } }, correlationId, request.actor);
-  deps.directory.remember(tokenB, partnerId, false);
+  deps.directory.remember(tokenB, partnerId, registering);
   let theirs: Credentials;
   try {
     const response = await ocpiRequest(
@@ -181,19 +192,20 @@ export async function registerWithPartner(deps: CredentialsDeps, request: Regist
     if (error instanceof OcpiClientError) throw new OcpiError(error.details.statusCode ?? OcpiStatus.unableToUseClientApi, `registration refused: ${error.message}`);
     throw error;
   }
+  const connection = connectionOf(version, theirs.roles, theirs.url);
   await send(
     deps,
     partnerId,
     {
       type: 'RegisterPartner',
       initiatedBy: 'us',
-      connection: connectionOf(version, theirs.roles, theirs.url),
+      connection,
       tokenWePresent: { token: 'C', tokenSealed: deps.sealer.seal(theirs.token) },
       tokenTheyPresent: { token: 'B', tokenHash: credentialsTokenHash(tokenB) },
     },
     correlationId,
     request.actor,
   );
-  deps.directory.remember(tokenB, partnerId, true);
+  deps.directory.remember(tokenB, partnerId, registeredAs(connection));
   return { partnerId, version: version.version, roles: theirs.roles, endpoints: version.details.endpoints.length };
 }

@@ -16,6 +16,8 @@ import { findEvseByStation } from './lookup.js';
  *   `station:<stationId>`               a station-wide change (online, availability, connector 0):
  *                                       PUT the Location holding the station's EVSEs
  * triggers() is pure and cannot look up which EVSE a station EVSE is; build() resolves it then.
+ * An EVSE push to a partner that does not hold the Location yet (PushBuildContext.holds) sends the
+ * whole Location instead, so a new partner's first object of a location is always its PUT.
  */
 
 const moduleName = 'locations';
@@ -52,7 +54,7 @@ const partyPath = (context: PushBuildContext) => `/${context.us.countryCode}/${c
 
 async function putLocation(context: PushBuildContext, locationId: string): Promise<PushRequest | null> {
   const location = await findLocation(context.db, context.tenantId, context.us, locationId, { unpublished: true });
-  return location === null ? null : { method: 'PUT', path: `${partyPath(context)}/${locationId}`, body: location };
+  return location === null ? null : { method: 'PUT', path: `${partyPath(context)}/${locationId}`, body: location, establishes: locationId };
 }
 
 async function evseRequest(context: PushBuildContext, locationId: string, evseUid: string, change: PushChange): Promise<PushRequest | null> {
@@ -60,6 +62,9 @@ async function evseRequest(context: PushBuildContext, locationId: string, evseUi
   const location = await findLocation(context.db, context.tenantId, context.us, locationId);
   const evse = location?.evses?.find((candidate) => candidate.uid === evseUid);
   if (evse === undefined) return null;
+  // A partner that never got the Location (registered after it, or its PUT still queued) cannot
+  // place an EVSE of it (mod_locations: the Location comes first): it gets the whole Location.
+  if (context.holds !== undefined && !(await context.holds(locationId))) return putLocation(context, locationId);
   const path = `${partyPath(context)}/${locationId}/${evseUid}`;
   if (change !== 'status') return { method: 'PUT', path, body: evse };
   const body = checkObject(evsePatchSchema, { status: evse.status, last_updated: evse.last_updated }, `EVSE ${locationId}/${evseUid} status`);

@@ -1,5 +1,5 @@
 import type { SqlDatabase, SqlExecutor } from '../../adapters/sql/port.js';
-import { outboxErrorCharsMax, outboxSchema } from './outbox.js';
+import { outboxErrorCharsMax, outboxSchema, recordHeld } from './outbox.js';
 import type { PushChange, PushModule } from './source.js';
 
 /**
@@ -112,7 +112,13 @@ export interface AttemptRecord {
 }
 
 export type PushOutcome =
-  | { readonly kind: 'delivered'; readonly responseLocation: string | null; readonly note: string | null }
+  | {
+      readonly kind: 'delivered';
+      readonly responseLocation: string | null;
+      readonly note: string | null;
+      /** The partner now holds this object whole (PushRequest.establishes). */
+      readonly establishes?: string | null;
+    }
   | { readonly kind: 'retry'; readonly nextAttemptAt: Date; readonly error: string }
   | { readonly kind: 'rejected'; readonly error: string };
 
@@ -125,6 +131,10 @@ const cut = (text: string | null) => (text === null ? null : text.slice(0, outbo
 export async function completePush(db: SqlDatabase, push: ClaimedPush, attempt: AttemptRecord | null, outcome: PushOutcome): Promise<'done' | 'superseded'> {
   return db.transaction(async (tx) => {
     if (attempt !== null) await recordAttempt(tx, push, attempt);
+    // The partner accepted it even when a newer change merged in meanwhile.
+    if (outcome.kind === 'delivered' && outcome.establishes) {
+      await recordHeld(tx, { tenantId: push.tenantId, partnerId: push.partnerId, module: push.module, objectId: outcome.establishes }, attempt?.at ?? new Date());
+    }
     const http = attempt?.httpStatus ?? null;
     const ocpi = attempt?.ocpiStatus ?? null;
     const common = [push.id, push.version, http, ocpi];

@@ -6,6 +6,7 @@ import { ocpiRequest, OcpiClientError, type OcpiClientOptions } from '../client/
 import { partnerEndpointUrl, routingTo, type PartnerConnection } from '../client/partners.js';
 import type { OcpiParty } from '../transport/headers.js';
 import type { AttemptRecord, ClaimedPush, PushOutcome } from './claims.js';
+import { partnerHolds } from './outbox.js';
 import type { PushModule, PushSource } from './source.js';
 
 /**
@@ -58,7 +59,14 @@ export async function deliverPush(deps: DeliverDeps, push: ClaimedPush, connecti
   let request;
   try {
     request = await source.build(
-      { db: deps.db, tenantId: deps.tenantId, us: deps.us, partner: { partnerId: connection.partnerId, parties: connection.roles } },
+      {
+        db: deps.db,
+        tenantId: deps.tenantId,
+        us: deps.us,
+        partner: { partnerId: connection.partnerId, parties: connection.roles },
+        now: deps.clock.now(),
+        holds: (objectId) => partnerHolds(deps.db, { tenantId: deps.tenantId, partnerId: connection.partnerId, module: push.module, objectId }),
+      },
       push.objectKey,
       push.change,
     );
@@ -120,7 +128,10 @@ export async function deliverPush(deps: DeliverDeps, push: ClaimedPush, connecti
     );
     // CDRs: the partner answers POST with where it keeps the CDR (spec 10.2.2), needed to GET it back.
     const location = push.module === 'cdrs' ? response.headers.get('location') : null;
-    return { attempt: attempt({ httpStatus: response.httpStatus, ocpiStatus: successStatus }), outcome: { kind: 'delivered', responseLocation: location, note: null } };
+    return {
+      attempt: attempt({ httpStatus: response.httpStatus, ocpiStatus: successStatus }),
+      outcome: { kind: 'delivered', responseLocation: location, note: null, establishes: request.establishes ?? null },
+    };
   } catch (error) {
     if (!(error instanceof OcpiClientError)) throw error;
     const record = attempt({ httpStatus: error.details.httpStatus ?? null, ocpiStatus: error.details.statusCode ?? null, error: error.message });

@@ -88,6 +88,35 @@ export async function enqueuePush(tx: SqlExecutor, request: EnqueueRequest): Pro
   return true;
 }
 
+export interface HeldObject {
+  readonly tenantId: string;
+  readonly partnerId: string;
+  readonly module: PushModule;
+  readonly objectId: string;
+}
+
+/** Whether the partner accepted the object whole (see PushRequest.establishes). */
+export async function partnerHolds(db: SqlExecutor, object: HeldObject): Promise<boolean> {
+  const { rows } = await db.query(
+    `SELECT 1 FROM ${outboxSchema}.partner_objects WHERE tenant_id = $1 AND partner_id = $2 AND module = $3 AND object_id = $4`,
+    [object.tenantId, object.partnerId, object.module, object.objectId],
+  );
+  return rows.length > 0;
+}
+
+export async function recordHeld(tx: SqlExecutor, object: HeldObject, at: Date): Promise<void> {
+  await tx.query(
+    `INSERT INTO ${outboxSchema}.partner_objects (tenant_id, partner_id, module, object_id, sent_at) VALUES ($1, $2, $3, $4, $5)
+     ON CONFLICT (tenant_id, partner_id, module, object_id) DO UPDATE SET sent_at = excluded.sent_at`,
+    [object.tenantId, object.partnerId, object.module, object.objectId, at],
+  );
+}
+
+/** A partner that registers (again) holds nothing of ours as far as we know: it may be a new platform, or lost its data. */
+export async function forgetHeld(tx: SqlExecutor, tenantId: string, partnerId: string): Promise<void> {
+  await tx.query(`DELETE FROM ${outboxSchema}.partner_objects WHERE tenant_id = $1 AND partner_id = $2`, [tenantId, partnerId]);
+}
+
 export async function loadProducerCheckpoint(db: SqlExecutor): Promise<Position | null> {
   const { rows } = await db.query<{ c: string | null; p: string | null }>(
     `SELECT checkpoint_commit::text AS c, checkpoint_prepare::text AS p FROM ${outboxSchema}.checkpoint WHERE name = $1`,

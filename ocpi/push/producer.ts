@@ -4,7 +4,8 @@ import { checkLease } from '../../projections/lease.js';
 import { liveSchemaName, readState } from '../../projections/schema.js';
 import { loadPartnerConnections, partnerEndpointUrl, type PartnerConnection } from '../client/partners.js';
 import type { TokenSealer } from '../credentials/seal.js';
-import { enqueuePush, loadProducerCheckpoint, mergeChange, saveProducerCheckpoint } from './outbox.js';
+import { parseStreamName } from '../../domain/shared/event.js';
+import { enqueuePush, forgetHeld, loadProducerCheckpoint, mergeChange, saveProducerCheckpoint } from './outbox.js';
 import type { PushChange, PushModule, PushSource } from './source.js';
 
 /**
@@ -15,7 +16,8 @@ import type { PushChange, PushModule, PushSource } from './source.js';
  * An event's triggers wait until every read model its source's `build` reads has passed the
  * event, so a delivery never sends a state older than the event that caused it. Partners are
  * those registered when the event is handled: a partner registered later gets history only
- * through `csms ocpi sync`.
+ * through `csms ocpi sync`. A partner that registers (again) holds none of our objects yet
+ * (outbox.ts forgetHeld), so its first push of a location is the whole Location.
  */
 
 export const pushProducerLeaseName = 'process:ocpi_push_producer';
@@ -30,6 +32,9 @@ export interface ProducerDeps {
   readonly sources: readonly PushSource[];
   readonly clock: { now(): Date };
 }
+
+/** After these, the partner holds nothing of ours as far as the outbox knows. */
+const partnerResetEventTypes: ReadonlySet<string> = new Set(['PartnerRegistered', 'PartnerUnregistered']);
 
 export class ProducerLeaseLostError extends Error {
   override readonly name = 'ProducerLeaseLostError';
@@ -80,11 +85,13 @@ export async function catchUpProducer(deps: ProducerDeps, owner: string | null, 
     const page = await deps.eventStore.readAll({ after: at ?? undefined, limit: batchSize });
     if (page.length === 0) return { seen, waitingForProjections: false };
     const pushes: Pending[] = [];
+    const resetPartners: string[] = [];
     let through: Position | null = null;
     let count = 0;
     let waiting = false;
     const projectionCheckpoints = new Map<string, Position | null>();
     for (const event of page) {
+      if (event.metadata.tenantId === deps.tenantId && partnerResetEventTypes.has(event.type)) resetPartners.push(parseStreamName(event.streamId).id);
       if (event.metadata.tenantId === deps.tenantId && types.has(event.type)) {
         const found = triggersOf(deps.sources, event);
         if (!(await projectionsPassed(deps.db, found.projections, event.position, projectionCheckpoints))) {
@@ -102,6 +109,7 @@ export async function catchUpProducer(deps: ProducerDeps, owner: string | null, 
       const to = through;
       await deps.db.transaction(async (tx) => {
         if (owner !== null && (await checkLease(tx, pushProducerLeaseName, owner)) !== 'held') throw new ProducerLeaseLostError('the outbox producer lost its lease');
+        for (const partnerId of resetPartners) await forgetHeld(tx, deps.tenantId, partnerId);
         for (const push of pushes) {
           for (const partner of receiversOf(partners, push.module)) {
             await enqueuePush(tx, {

@@ -39,6 +39,11 @@ export interface PushRequest {
    */
   readonly path: string;
   readonly body?: unknown;
+  /**
+   * The object (of this module) the partner holds whole once it accepted this request, e.g. a
+   * Location's id for its PUT. Recorded per partner; `holds` answers from it.
+   */
+  readonly establishes?: string;
 }
 
 export interface PushBuildContext {
@@ -48,6 +53,14 @@ export interface PushBuildContext {
   readonly us: OcpiParty;
   /** The partner receiving the push (its eMSP party), so a module may skip objects not meant for it. */
   readonly partner: { readonly partnerId: string; readonly parties: readonly OcpiParty[] };
+  /** When the request is built (an active session's last charging period runs until then); absent: the latest fact known. */
+  readonly now?: Date;
+  /**
+   * Whether the partner holds the object (of this module) whole: a request that `establishes` it
+   * was accepted since the partner registered. A part of an object the partner does not hold must
+   * not be sent (it could not place it): build the whole instead. Absent: assume it does.
+   */
+  readonly holds?: (objectId: string) => Promise<boolean>;
 }
 
 export interface PushSource {

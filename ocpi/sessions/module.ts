@@ -30,13 +30,13 @@ export const sessionsModule: OcpiModule = (context) => {
     method: 'GET',
     url: sessionsPath,
     module: 'sessions',
-    async handler(request, reply, { caller }) {
+    async handler(request, reply, { caller, routing, now }) {
       const page = parsePageRequest(request.query);
-      const audience = await audienceOf(context.db, context.tenantId, caller.partnerId);
+      const audience = audienceOf({ caller, routing });
       const { rows, total } = await listSessionRows(context.db, context.tenantId, page, audience, context.us);
       const data: Session[] = [];
       for (const row of rows) {
-        const session = await sendableSession(context.db, context.tenantId, context.us, row, (message) => request.log.error(message));
+        const session = await sendableSession(context.db, context.tenantId, context.us, row, (message) => request.log.error(message), now);
         if (session !== null) data.push(session);
       }
       // Offsets count rows, sendable or not, so the next page starts after the skipped ones too.
@@ -49,11 +49,11 @@ export const sessionsModule: OcpiModule = (context) => {
     method: 'PUT',
     url: `${sessionsPath}/:session_id/charging_preferences`,
     module: 'sessions',
-    async handler(request, _reply, { caller, ids, now }) {
+    async handler(request, _reply, { caller, routing, ids, now }) {
       const { session_id: sessionId } = parseOcpi(sessionIdParams, request.params, 'path');
       const preferences = parseOcpi(chargingPreferencesSchema, request.body, 'ChargingPreferences');
       const row = await findSessionRow(context.db, context.tenantId, sessionId);
-      const audience = await audienceOf(context.db, context.tenantId, caller.partnerId);
+      const audience = audienceOf({ caller, routing });
       if (row === null || !isForAudience(row, audience, context.us)) throw unknownSession(sessionId);
       if (row.status === 'COMPLETED' || row.status === 'INVALID') return { data: 'NOT_POSSIBLE' satisfies ChargingPreferencesResponse };
       try {

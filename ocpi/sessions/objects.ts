@@ -1,4 +1,6 @@
 import { Decimal } from 'decimal.js';
+import type { AuthorizationBasis } from '../../domain/transaction/events.js';
+import { sessionAuthMethodOf } from '../../domain/transaction/session-authorization.js';
 import type { OcpiChargingPeriodsTable, OcpiSessionsTable } from '../../projections/index.js';
 import type { AuthMethod, CdrDimension, ChargingPeriod, Session } from '../schemas/index.js';
 import type { OcpiParty } from '../transport/headers.js';
@@ -23,19 +25,14 @@ export interface SessionPlacement {
   readonly connectorId: string;
 }
 
-/** Our local bases of an authorization: the decision was ours, from our copy of the token list. */
-const localAuthorizationBases: ReadonlySet<string> = new Set(['token', 'unknownTokenPolicy', 'offlineWhitelist']);
-
 /**
- * COMMAND: started remotely (OCPI START_SESSION or an operator, reaching the station as a remote
- * start or a central id token). WHITELIST: decided from our own copy of the token (or our policy
- * for unknown tokens, or the offline whitelist). Any other recorded basis is the eMSP answering a
- * real-time authorization: AUTH_REQUEST.
+ * COMMAND: started remotely (OCPI START_SESSION or an operator). AUTH_REQUEST: the eMSP answered a
+ * real-time authorization. WHITELIST: decided from our own copy of the token (or our policy for
+ * unknown tokens, or the offline whitelist). The rules are the domain's, shared with the CDR
+ * (domain/transaction/session-authorization.ts).
  */
 export function authMethodOf(row: Pick<SessionRow, 'remote_start' | 'auth_basis'>): AuthMethod {
-  if (row.remote_start) return 'COMMAND';
-  if (row.auth_basis === null || localAuthorizationBases.has(row.auth_basis)) return 'WHITELIST';
-  return 'AUTH_REQUEST';
+  return sessionAuthMethodOf({ remoteStart: row.remote_start, basis: row.auth_basis as AuthorizationBasis | null });
 }
 
 /** A JSON number with at most 4 decimals, rounded half up from the exact value. */
@@ -46,37 +43,86 @@ export const ocpiDateTimeOf = (value: Date | string): string => new Date(value).
 
 const msPerHour = 3_600_000;
 
+const timeMs = (value: Date | string) => new Date(value).getTime();
+const kwhOf = (wh: Decimal) => wh.div(1000).toDecimalPlaces(4, Decimal.ROUND_HALF_UP);
+
 /**
- * ENERGY in kWh from the registers at the period's start and end; TIME when the EV charges (state
- * Charging, or no state reported yet and energy flowed), else PARKING_TIME, in hours; current (A)
- * and power (kW) extremes when the readings had them.
+ * The periods in force: ordered by start, one per start time (a later row at the same start
+ * wins), none starting at or after the end of an ended session (the first always stays). The
+ * projection already keeps them so; this holds whatever the rows say.
  */
-export function chargingPeriodOf(period: PeriodRow): ChargingPeriod {
-  const startWh = period.start_register_wh === null ? null : new Decimal(period.start_register_wh);
-  const endWh = period.end_register_wh === null ? startWh : new Decimal(period.end_register_wh);
-  const energyWh = startWh === null || endWh === null ? new Decimal(0) : Decimal.max(endWh.minus(startWh), 0);
-  const hours = new Decimal(Math.max(0, new Date(period.end_at).getTime() - new Date(period.start_date_time).getTime())).div(msPerHour);
-  const charging = period.charging_state === 'Charging' || (period.charging_state === null && energyWh.gt(0));
-  const dimensions: CdrDimension[] = [
-    { type: 'ENERGY', volume: ocpiNumberOf(energyWh.div(1000)) },
-    { type: charging ? 'TIME' : 'PARKING_TIME', volume: ocpiNumberOf(hours) },
-  ];
-  const extremes = [
-    ['MAX_CURRENT', period.max_current_a],
-    ['MIN_CURRENT', period.min_current_a],
-    ['MAX_POWER', period.max_power_kw],
-    ['MIN_POWER', period.min_power_kw],
-  ] as const;
-  for (const [type, value] of extremes) if (value !== null) dimensions.push({ type, volume: ocpiNumberOf(value) });
-  return { start_date_time: ocpiDateTimeOf(period.start_date_time), dimensions };
+function periodsInForce(row: Pick<SessionRow, 'end_date_time'>, periods: readonly PeriodRow[]): PeriodRow[] {
+  const sorted = [...periods].sort((a, b) => timeMs(a.start_date_time) - timeMs(b.start_date_time) || a.period_index - b.period_index);
+  const kept: PeriodRow[] = [];
+  for (const period of sorted) {
+    const previous = kept.at(-1);
+    if (previous !== undefined && timeMs(previous.start_date_time) === timeMs(period.start_date_time)) kept[kept.length - 1] = { ...period, start_register_wh: previous.start_register_wh };
+    else kept.push(period);
+  }
+  const endMs = row.end_date_time === null ? Infinity : timeMs(row.end_date_time);
+  return kept.filter((period, i) => i === 0 || timeMs(period.start_date_time) < endMs);
+}
+
+/**
+ * The session's energy so far (Wh) at each period start and at the end, relative to the meter
+ * start: 0 first, the session's energy last, rising in between (a register below an earlier one,
+ * a meter fault, adds nothing; one not known yet, a start after the latest reading, is all the
+ * energy so far). So the periods' ENERGY adds up to the session's kwh whatever the registers say.
+ */
+function energyAtBounds(row: Pick<SessionRow, 'meter_start_wh' | 'energy_wh'>, periods: readonly PeriodRow[]): Decimal[] {
+  const total = new Decimal(row.energy_wh);
+  const baseline = row.meter_start_wh === null ? null : new Decimal(row.meter_start_wh);
+  const bounds = [new Decimal(0)];
+  for (const period of periods.slice(1)) {
+    const raw = baseline === null || period.start_register_wh === null ? total : new Decimal(period.start_register_wh).minus(baseline);
+    bounds.push(Decimal.min(Decimal.max(raw, bounds.at(-1)!), total));
+  }
+  bounds.push(total);
+  return bounds;
+}
+
+/**
+ * The session's OCPI charging periods. They partition [start, end]: each lasts until the next
+ * one's start, the last until the session's end (active: until `now`, or until the latest fact
+ * known when no `now` is given). TIME when the EV charges (state Charging, or no state reported
+ * yet and energy flowed), else PARKING_TIME, in hours rounded per period. ENERGY in kWh: the
+ * differences of the energy so far at the period bounds, each bound rounded to 4 decimals, so the
+ * volumes add up to the session's kwh exactly (each within 0.0001 of the period's own energy).
+ * Current (A) and power (kW) extremes when the readings had them.
+ */
+export function chargingPeriodsOf(row: Pick<SessionRow, 'end_date_time' | 'meter_start_wh' | 'energy_wh'>, periods: readonly PeriodRow[], now?: Date): ChargingPeriod[] {
+  const inForce = periodsInForce(row, periods);
+  if (inForce.length === 0) return [];
+  const last = inForce.at(-1)!;
+  const endMs = row.end_date_time !== null ? timeMs(row.end_date_time) : Math.max(timeMs(last.end_at), now?.getTime() ?? -Infinity);
+  const energyWh = energyAtBounds(row, inForce);
+  return inForce.map((period, i) => {
+    const untilMs = i + 1 < inForce.length ? timeMs(inForce[i + 1]!.start_date_time) : endMs;
+    const hours = new Decimal(Math.max(0, untilMs - timeMs(period.start_date_time))).div(msPerHour);
+    const energyKwh = kwhOf(energyWh[i + 1]!).minus(kwhOf(energyWh[i]!));
+    const charging = period.charging_state === 'Charging' || (period.charging_state === null && energyWh[i + 1]!.gt(energyWh[i]!));
+    const dimensions: CdrDimension[] = [
+      { type: 'ENERGY', volume: ocpiNumberOf(energyKwh) },
+      { type: charging ? 'TIME' : 'PARKING_TIME', volume: ocpiNumberOf(hours) },
+    ];
+    const extremes = [
+      ['MAX_CURRENT', period.max_current_a],
+      ['MIN_CURRENT', period.min_current_a],
+      ['MAX_POWER', period.max_power_kw],
+      ['MIN_POWER', period.min_power_kw],
+    ] as const;
+    for (const [type, value] of extremes) if (value !== null) dimensions.push({ type, volume: ocpiNumberOf(value) });
+    return { start_date_time: ocpiDateTimeOf(period.start_date_time), dimensions };
+  });
 }
 
 /**
  * The Session as we send it. The cdr_token names the token's eMSP when the token came from one;
  * a local token (or none: free vend, plug-and-charge without id) is ours. No total_cost: running
- * cost needs the tariff engine over read models, which is not built yet.
+ * cost needs the tariff engine over read models, which is not built yet. `now` closes an active
+ * session's last period (chargingPeriodsOf).
  */
-export function sessionOf(row: SessionRow, periods: readonly PeriodRow[], placement: SessionPlacement, currency: string, us: OcpiParty): Session {
+export function sessionOf(row: SessionRow, periods: readonly PeriodRow[], placement: SessionPlacement, currency: string, us: OcpiParty, now?: Date): Session {
   const uid = (row.token_uid ?? 'UNKNOWN').slice(0, 36);
   const session: Session = {
     country_code: us.countryCode,
@@ -92,11 +138,12 @@ export function sessionOf(row: SessionRow, periods: readonly PeriodRow[], placem
       contract_id: (row.contract_id ?? uid).slice(0, 36),
     },
     auth_method: authMethodOf(row),
+    ...(row.authorization_reference == null ? {} : { authorization_reference: row.authorization_reference }),
     location_id: placement.locationId,
     evse_uid: placement.evseUid,
     connector_id: placement.connectorId,
     currency,
-    charging_periods: periods.map(chargingPeriodOf),
+    charging_periods: chargingPeriodsOf(row, periods, now),
     status: row.status as Session['status'],
     last_updated: ocpiDateTimeOf(row.last_updated),
   };

@@ -34,7 +34,7 @@ export const sessionsPushSource: PushSource = {
   async build(context: PushBuildContext, objectKey: string, change: PushChange): Promise<PushRequest | null> {
     const row = await findSessionRow(context.db, context.tenantId, objectKey);
     if (row === null || !isForAudience(row, { all: false, parties: context.partner.parties }, context.us)) return null;
-    const session = await sendableSession(context.db, context.tenantId, context.us, row);
+    const session = await sendableSession(context.db, context.tenantId, context.us, row, undefined, context.now);
     if (session === null) return null;
     const path = `/${context.us.countryCode}/${context.us.partyId}/${encodeURIComponent(session.id)}`;
     if (change !== 'status') return { method: 'PUT', path, body: session };

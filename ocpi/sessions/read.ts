@@ -1,4 +1,4 @@
-import { loadPartnerAudience } from '../client/partners.js';
+import { requestAudience } from '../client/partners.js';
 import { quoteIdentifier, type SqlExecutor } from '../../adapters/sql/port.js';
 import { liveSchemaName } from '../../projections/schema.js';
 import { findEvseByStation } from '../locations/lookup.js';
@@ -32,8 +32,9 @@ export interface SessionAudience {
   readonly parties: readonly OcpiParty[];
 }
 
-export async function audienceOf(db: SqlExecutor, tenantId: string, partnerId: string): Promise<SessionAudience> {
-  const audience = await loadPartnerAudience(db, tenantId, partnerId);
+/** From the request: the sender party, as the transport resolved it (no read model lag after a handshake). */
+export function audienceOf(request: Parameters<typeof requestAudience>[0]): SessionAudience {
+  const audience = requestAudience(request);
   return { all: audience.hub, parties: audience.parties };
 }
 
@@ -106,9 +107,10 @@ async function currencyOf(db: SqlExecutor, tenantId: string, placement: { locati
  * The Session for a row, or null when it cannot be expressed in OCPI: a Session must name a
  * location, EVSE and connector, so a session at a station that is in no location (or at a
  * connector the EVSE does not list) is skipped and counted. One that fails the schema is our
- * bug: skipped, counted and logged by the caller, never sent.
+ * bug: skipped, counted and logged by the caller, never sent. `now` closes an active session's
+ * last charging period (objects.ts chargingPeriodsOf).
  */
-export async function sendableSession(db: SqlExecutor, tenantId: string, us: OcpiParty, row: SessionRow, log?: (message: string) => void): Promise<Session | null> {
+export async function sendableSession(db: SqlExecutor, tenantId: string, us: OcpiParty, row: SessionRow, log?: (message: string) => void, now?: Date): Promise<Session | null> {
   const evse = row.station_id === null || row.station_evse_id === null ? null : await findEvseByStation(db, tenantId, row.station_id, row.station_evse_id);
   const connector = evse?.connectors.find((c) => c.stationConnectorId === row.station_connector_id) ?? (evse?.connectors.length === 1 ? evse.connectors[0] : undefined);
   if (evse === null || connector === undefined) {
@@ -116,7 +118,7 @@ export async function sendableSession(db: SqlExecutor, tenantId: string, us: Ocp
     return null;
   }
   const placement = { locationId: evse.locationId, evseUid: evse.evseUid, connectorId: connector.connectorId };
-  const session = sessionOf(row, await periodsOf(db, tenantId, row.session_id), placement, await currencyOf(db, tenantId, placement), us);
+  const session = sessionOf(row, await periodsOf(db, tenantId, row.session_id), placement, await currencyOf(db, tenantId, placement), us, now);
   const parsed = sessionSchema.safeParse(session);
   if (parsed.success) return parsed.data;
   ocpiSessionsSkipped.invalid += 1;

@@ -1,16 +1,16 @@
-import { loadPartnerAudience } from '../client/partners.js';
 import type { FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import type { SqlExecutor } from '../../adapters/sql/port.js';
+import { invariant } from '../../domain/shared/assert.js';
 import { IllegalStateError, InvalidCommandError } from '../../domain/shared/errors.js';
 import type { OcpiModule, OcpiModuleContext } from '../plugin.js';
 import { countryCodeSchema, ciIdentifier, partyIdSchema } from '../schemas/primitives.js';
 import { tokenPatchSchema, tokenSchema, tokenTypes } from '../schemas/tokens.js';
+import { isHub, partyLabel, sameParty, type OcpiParty } from '../transport/headers.js';
 import { ocpiRoute, type OcpiRequestContext } from '../transport/route.js';
 import { OcpiError, OcpiStatus, invalidParameters } from '../transport/status.js';
 import { checkUrlMatchesBody, parseOcpi } from '../transport/validate.js';
 import { ocpiVersion } from '../versions/registry.js';
-import { patchToken, readToken, writeToken, type TokenWriteMeta } from './store.js';
+import { patchToken, readTokenFromStream, writeToken, type TokenWriteMeta } from './store.js';
 
 /**
  * Tokens module, Receiver interface of the CPO (mod_tokens "Receiver Interface"): eMSPs push their
@@ -35,15 +35,17 @@ export const ocpiTokensDenials = { otherParty: 0 };
 
 /**
  * A Receiver stores Client Owned Objects under the party that owns them (transport_and_format
- * "Client Owned Object Push"): a partner may only write and read tokens of its own parties
- * (its roles in the partners read model); a HUB speaks for the parties behind it.
+ * "Client Owned Object Push"): a partner writes and reads the tokens of the party it sends as
+ * (the request's sender party: its routing headers, or on a direct link the one party of its
+ * credentials); a HUB speaks for the parties behind it, and a Broadcast Push through a hub keeps
+ * the original party in the URL.
  */
-async function checkCallerOwnsParty(db: SqlExecutor, tenantId: string, partnerId: string, party: { countryCode: string; partyId: string }): Promise<void> {
-  const audience = await loadPartnerAudience(db, tenantId, partnerId);
-  const owns = audience.hub || audience.parties.some((own) => own.countryCode === party.countryCode && own.partyId === party.partyId);
+function checkSenderOwnsParty(context: OcpiRequestContext, party: OcpiParty): void {
+  const sender = context.routing!.from;
+  if (isHub(context.caller.roles) || sameParty(sender, party)) return;
+  ocpiTokensDenials.otherParty += 1;
   // status_codes 2001 for parameters the server cannot accept; HTTP 200 as the request reached OCPI.
-  if (!owns) ocpiTokensDenials.otherParty += 1;
-  if (!owns) throw invalidParameters(`party ${party.countryCode}*${party.partyId} is not one of your roles`);
+  throw invalidParameters(`party ${partyLabel(party)} in the URL is not the party you send as (${partyLabel(sender)})`);
 }
 
 interface Target {
@@ -53,11 +55,11 @@ interface Target {
   readonly type: (typeof tokenTypes)[number];
 }
 
-async function targetOf(ocpi: OcpiModuleContext, request: FastifyRequest, context: OcpiRequestContext): Promise<Target> {
+function targetOf(request: FastifyRequest, context: OcpiRequestContext): Target {
   const params = parseOcpi(pathParams, request.params, 'path');
   const { type } = parseOcpi(typeQuery, { type: (request.query as Record<string, unknown> | undefined)?.type }, 'query');
   const target = { countryCode: params.country_code.toUpperCase(), partyId: params.party_id.toUpperCase(), uid: params.token_uid, type };
-  await checkCallerOwnsParty(ocpi.db, ocpi.tenantId, context.caller.partnerId, target);
+  checkSenderOwnsParty(context, target);
   return target;
 }
 
@@ -80,7 +82,9 @@ async function asOcpi<T>(uid: string, work: () => Promise<T>): Promise<T> {
 }
 
 export const tokensModule: OcpiModule = (ocpi) => {
-  const { app, transport, registry } = ocpi;
+  const { app, transport, registry, eventReader } = ocpi;
+  // GET answers from the token's stream: what a PUT/PATCH just answered, on any node (store.ts).
+  invariant(eventReader !== null, 'the tokens module reads token streams: the OCPI plugin needs an eventReader');
   registry.add(ocpiVersion, { identifier: 'tokens', role: 'RECEIVER', path: tokensModulePath });
   const url = `${tokensModulePath}/:country_code/:party_id/:token_uid`;
 
@@ -89,8 +93,8 @@ export const tokensModule: OcpiModule = (ocpi) => {
     url,
     module: 'tokens',
     async handler(request, _reply, context) {
-      const target = await targetOf(ocpi, request, context);
-      const token = await readToken(ocpi.db, ocpi.tenantId, target);
+      const target = targetOf(request, context);
+      const token = await readTokenFromStream(eventReader, ocpi.tenantId, target);
       if (token === null) throw unknownToken(target.uid);
       return { data: token };
     },
@@ -101,7 +105,7 @@ export const tokensModule: OcpiModule = (ocpi) => {
     url,
     module: 'tokens',
     async handler(request, _reply, context) {
-      const target = await targetOf(ocpi, request, context);
+      const target = targetOf(request, context);
       const token = parseOcpi(tokenSchema, request.body, 'Token');
       checkUrlMatchesBody([
         { name: 'country_code', url: target.countryCode, body: token.country_code, caseInsensitive: true },
@@ -120,7 +124,7 @@ export const tokensModule: OcpiModule = (ocpi) => {
     url,
     module: 'tokens',
     async handler(request, _reply, context) {
-      const target = await targetOf(ocpi, request, context);
+      const target = targetOf(request, context);
       const patch = parseOcpi(tokenPatchSchema, request.body, 'Token (PATCH)');
       checkUrlMatchesBody([
         { name: 'country_code', url: target.countryCode, body: patch.country_code, caseInsensitive: true },

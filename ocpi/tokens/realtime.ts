@@ -5,6 +5,7 @@ import { ocpiRequest, OcpiClientError, type OcpiClientOptions } from '../client/
 import { loadPartnerConnections, partnerEndpointUrl, routingTo, type PartnerConnection } from '../client/partners.js';
 import type { TokenSealer } from '../credentials/seal.js';
 import { findEvseByStation } from '../locations/lookup.js';
+import { ciIdentifier } from '../schemas/primitives.js';
 import { allowedTypes, tokenTypes, type AllowedType, type LocationReferences, type TokenType } from '../schemas/tokens.js';
 import type { OcpiParty } from '../transport/headers.js';
 import { OcpiStatus } from '../transport/status.js';
@@ -100,7 +101,8 @@ export function createRealtimeAuthorizer(deps: RealtimeAuthorizerDeps): Realtime
         { ...deps.client, token: connection.token, timeoutMs: remainingMs, attemptsMax: 1, ...(routing ? { routing } : {}) },
       );
       const { allowed, authorization_reference: reference } = response.data;
-      return reference === undefined ? { allowed } : { allowed, authorizationReference: reference };
+      // A reference we could not pass on in a Session or CDR (CiString(36)) is dropped, the answer kept.
+      return reference === undefined || !ciIdentifier(36).safeParse(reference).success ? { allowed } : { allowed, authorizationReference: reference };
     } catch (error) {
       // 2004 Unknown Token: this eMSP does not know it (another may); anything else: no answer.
       if (error instanceof OcpiClientError && error.details.statusCode === OcpiStatus.unknownToken) return 'unknown';

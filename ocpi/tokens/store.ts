@@ -1,14 +1,15 @@
-import type { SqlExecutor } from '../../adapters/sql/port.js';
+import type { EventStore } from '../../adapters/event-store/port.js';
 import type { CommandBus } from '../../commands/index.js';
 import type { CommandResult } from '../../commands/envelope.js';
-import type { IssueToken, TokenChanges } from '../../domain/token/index.js';
-import { liveSchemaName } from '../../projections/schema.js';
-import type { TokensTable } from '../../projections/tokens.js';
+import { upcast } from '../../domain/events.js';
+import { invariant } from '../../domain/shared/assert.js';
+import { streamName } from '../../domain/shared/event.js';
+import { tokenDecider, type IssueToken, type TokenChanges, type TokenEvent, type TokenFacts } from '../../domain/token/index.js';
 import { tokenSchema, type Token, type TokenPatch } from '../schemas/tokens.js';
 
 /**
  * Between OCPI Tokens and the token aggregate: the commands a PUT/PATCH (or a pull) becomes, and
- * the Token a GET answers from the `proj_tokens` read model. The aggregate id is the uid as a
+ * the Token a GET answers, folded from the token's stream. The aggregate id is the uid as a
  * station sends it, so a station's Authorize finds tokens of eMSPs too.
  */
 
@@ -117,42 +118,51 @@ export async function patchToken(
   return { created: false, changed: factsChanged || validChanged };
 }
 
-type TokenRow = Pick<
-  TokensTable,
-  'uid' | 'token_type' | 'contract_id' | 'issuer' | 'whitelist' | 'status' | 'updated_at' | 'country_code' | 'party_id' | 'visual_number' | 'group_id' | 'language' | 'default_profile_type' | 'energy_contract'
->;
+/** A token stream longer than this is no token any more (the station side refuses it too). */
+export const tokenStreamEventsMax = 10_000;
 
-/** Our copy of a party's token, from the read model (never the event store), or null. */
-export async function readToken(db: SqlExecutor, tenantId: string, key: { countryCode: string; partyId: string; uid: string; type: string }): Promise<Token | null> {
-  const { rows } = await db.query<TokenRow>(
-    `SELECT uid, token_type, contract_id, issuer, whitelist, status, updated_at, country_code, party_id, visual_number, group_id, language, default_profile_type, energy_contract
-       FROM ${liveSchemaName('tokens')}.tokens
-      WHERE tenant_id = $1 AND token_id = $2 AND country_code = $3 AND party_id = $4 AND token_type = $5`,
-    [tenantId, key.uid, key.countryCode.toUpperCase(), key.partyId.toUpperCase(), key.type],
-  );
-  const row = rows[0];
-  return row === undefined ? null : tokenOfRow(row);
+/**
+ * Our copy of a party's token, or null: folded from the token's stream, the write side, so a GET
+ * answers what a PUT/PATCH answered a moment ago on any node, however far `proj_tokens` lags
+ * (the reason this single-object read does not use the read model). Streams are short: an event
+ * per change the eMSP or an operator made.
+ */
+export async function readTokenFromStream(
+  events: Pick<EventStore, 'readStream'>,
+  tenantId: string,
+  key: { countryCode: string; partyId: string; uid: string; type: string },
+): Promise<Token | null> {
+  const recorded = await events.readStream(streamName(tokenDecider.aggregateType, tenantId, key.uid), { maxCount: tokenStreamEventsMax + 1 });
+  invariant(recorded.length <= tokenStreamEventsMax, `token stream of ${key.uid} is longer than ${tokenStreamEventsMax}`);
+  let state = tokenDecider.initialState();
+  for (const event of recorded) state = tokenDecider.evolve(state, upcast(event.type, event.schemaVersion, event.data) as unknown as TokenEvent);
+  if (state.status !== 'issued') return null;
+  const { facts } = state;
+  const matches = facts.countryCode === key.countryCode.toUpperCase() && facts.partyId === key.partyId.toUpperCase() && facts.tokenType === key.type;
+  return matches ? tokenOf(facts, state.blockedReason === null && state.expiredAt === null, recorded.at(-1)!.metadata.occurredAt) : null;
 }
 
-function tokenOfRow(row: TokenRow): Token {
-  const contract = row.energy_contract === null ? null : (JSON.parse(row.energy_contract) as { supplierName: string; contractId?: string });
+function tokenOf(facts: TokenFacts, valid: boolean, lastUpdated: string): Token {
   const token = {
-    country_code: row.country_code,
-    party_id: row.party_id,
-    uid: row.uid,
-    type: row.token_type,
-    contract_id: row.contract_id,
-    ...(row.visual_number === null ? {} : { visual_number: row.visual_number }),
-    issuer: row.issuer,
-    ...(row.group_id === null ? {} : { group_id: row.group_id }),
+    country_code: facts.countryCode,
+    party_id: facts.partyId,
+    uid: facts.uid,
+    type: facts.tokenType,
+    contract_id: facts.contractId,
+    ...(facts.visualNumber === null ? {} : { visual_number: facts.visualNumber }),
+    issuer: facts.issuer,
+    ...(facts.groupId === null ? {} : { group_id: facts.groupId }),
     // Blocked (by the eMSP or an operator) or expired: not valid for charging here.
-    valid: row.status === 'valid',
-    whitelist: row.whitelist,
-    ...(row.language === null ? {} : { language: row.language }),
-    ...(row.default_profile_type === null ? {} : { default_profile_type: row.default_profile_type }),
-    ...(contract === null ? {} : { energy_contract: { supplier_name: contract.supplierName, ...(contract.contractId === undefined ? {} : { contract_id: contract.contractId }) } }),
-    last_updated: new Date(row.updated_at).toISOString(),
+    valid,
+    whitelist: facts.whitelist,
+    ...(facts.language === undefined ? {} : { language: facts.language }),
+    ...(facts.defaultProfileType === undefined ? {} : { default_profile_type: facts.defaultProfileType }),
+    ...(facts.energyContract === undefined
+      ? {}
+      : { energy_contract: { supplier_name: facts.energyContract.supplierName, ...(facts.energyContract.contractId === undefined ? {} : { contract_id: facts.energyContract.contractId }) } }),
+    // The time of the last change as its sender stated it (the eMSP's last_updated for its own changes).
+    last_updated: new Date(lastUpdated).toISOString(),
   };
-  // What we send is checked like what we receive: a row that is no OCPI Token is a bug here.
+  // What we send is checked like what we receive: a token that is no OCPI Token is a bug here.
   return tokenSchema.parse(token);
 }

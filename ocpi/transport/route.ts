@@ -1,13 +1,13 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest, HTTPMethods } from 'fastify';
 import type { Clock } from '../../adapters/clock/clock.js';
 import { credentialsTokenCandidates } from './auth.js';
-import { echoMessageIds, messageIdsOf, requireRouting, type OcpiMessageIds, type OcpiRouting } from './headers.js';
+import { echoMessageIds, messageIdsOf, resolveRouting, type OcpiMessageIds, type OcpiParty, type OcpiPartyRole, type OcpiRouting } from './headers.js';
 import { OcpiError, OcpiStatus, ocpiFailure, ocpiSuccess, unauthorized } from './status.js';
 
 /**
- * How an OCPI route is declared: its module, whether it is functional (routing headers required)
- * and a handler that returns the `data` of a success envelope. Authentication, message ids,
- * routing headers and the envelope are done here once for every module.
+ * How an OCPI route is declared: its module, whether it is functional (routed: a sender and a
+ * receiving party) and a handler that returns the `data` of a success envelope. Authentication,
+ * message ids, routing (the sender party) and the envelope are done here once for every module.
  */
 
 /** Configuration modules (spec 4.1.8.2): no routing headers; the only ones token A may call (4.1.2). */
@@ -20,17 +20,26 @@ export interface OcpiCaller {
   readonly registered: boolean;
   /** The credentials token as presented (never stored; GET credentials answers with it). */
   readonly token: string;
+  /**
+   * The roles of its credentials as they are for this token (upper case): the parties it may
+   * send as, and whether it is a HUB. Empty while only a registration token is known.
+   */
+  readonly roles: readonly OcpiPartyRole[];
 }
 
 export interface OcpiAuthenticator {
-  /** The partner one of the candidate tokens belongs to (first match), or null. */
-  authenticate(candidates: readonly string[]): Promise<OcpiCaller | null>;
+  /**
+   * The partner one of the candidate tokens belongs to (first match), or null. `need`
+   * 'registered': the caller needs a registered partner's token (functional modules), so an
+   * answer short of that is worth making sure of (credentials/directory.ts).
+   */
+  authenticate(candidates: readonly string[], need?: 'any' | 'registered'): Promise<OcpiCaller | null>;
 }
 
 export interface OcpiRequestContext {
   readonly caller: OcpiCaller;
   readonly ids: OcpiMessageIds;
-  /** Set for functional modules, null for configuration modules. */
+  /** Set for functional modules (`from`: the sender party, see headers.ts `resolveRouting`), null for configuration modules. */
   readonly routing: OcpiRouting | null;
   readonly now: Date;
 }
@@ -39,6 +48,8 @@ export interface OcpiRouteResult {
   readonly data?: unknown;
   /** 200 unless the handler says otherwise (201 for a created object). */
   readonly httpStatus?: number;
+  /** Status code and message instead of 1000, with `data` still sent (commands: 2003 with a REJECTED CommandResponse). */
+  readonly status?: { readonly code: number; readonly message: string };
 }
 
 export interface OcpiRouteSpec {
@@ -60,6 +71,8 @@ declare module 'fastify' {
 export interface OcpiTransport {
   readonly authenticator: OcpiAuthenticator;
   readonly clock: Clock;
+  /** Our parties (the roles we serve): the only ones a request may be routed to (OCPI-to-*). */
+  readonly us: readonly OcpiParty[];
 }
 
 /**
@@ -98,10 +111,11 @@ export function ocpiRoute(app: FastifyInstance, transport: OcpiTransport, spec: 
     handler: async (request, reply) => {
       const ids = request.ocpiIds ?? messageIdsOf(request);
       const caller = await authenticate(request, transport.authenticator, spec.module);
-      const routing = functional ? requireRouting(request, reply) : null;
+      const routing = functional ? resolveRouting(request, reply, caller, transport.us) : null;
       const now = transport.clock.now();
       const result = await spec.handler(request, reply, { caller, ids, routing, now });
-      return reply.code(result.httpStatus ?? 200).send(ocpiSuccess(result.data, now));
+      const envelope = ocpiSuccess(result.data, now);
+      return reply.code(result.httpStatus ?? 200).send(result.status ? { ...envelope, status_code: result.status.code, status_message: result.status.message } : envelope);
     },
   });
 }
@@ -112,7 +126,7 @@ async function authenticate(request: FastifyRequest, authenticator: OcpiAuthenti
     ocpiAuthDenials.missingToken += 1;
     throw unauthorized('send Authorization: Token <base64 of your credentials token>');
   }
-  const caller = await authenticator.authenticate(candidates);
+  const caller = await authenticator.authenticate(candidates, modulesOpenToUnregistered.has(module) ? 'any' : 'registered');
   if (caller === null) {
     ocpiAuthDenials.unknownToken += 1;
     throw unauthorized('unknown credentials token');

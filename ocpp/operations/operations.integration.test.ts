@@ -4,19 +4,16 @@ import { fixedClock } from '../../adapters/clock/clock.js';
 import { openMemoryEventStore } from '../../adapters/event-store/memory.js';
 import type { EventStore } from '../../adapters/event-store/port.js';
 import { createCommandBus, type CommandBus } from '../../commands/bus.js';
-import { createCommandHandler } from '../../commands/handler.js';
 import { IllegalStateError, InvalidCommandError } from '../../domain/shared/errors.js';
-import { stationOperationDecider } from '../../domain/station/operation/index.js';
 import { startGateway, type TestGateway } from '../../test/ocpp/harness.js';
 import type { CsmsCallHandler } from '../../test/support/station-simulator.js';
 import { requestIdFor } from './mapping.js';
-import { createStationOperations, type StationOperationCommandSender, type StationOperations } from './run.js';
+import { remoteStartStreamId } from './remote-starts.js';
+import { createStationOperations, type StationOperations } from './run.js';
 
 /**
  * The real gateway (fastify + plugin, station simulators over WebSocket), the memory event store
- * and the command side. Station-operation commands go through the same command handler the bus
- * uses; `commands/bus.ts` does not route them yet (see README.md, "Wiring"), so until it does the
- * handler stands in for the bus. Transactions go through the real bus.
+ * and the command side: station-operation, remote-start and transaction commands through the bus.
  */
 
 const at = '2025-03-01T12:00:00.000Z';
@@ -35,9 +32,7 @@ describe('station operations through the gateway', () => {
     gateway = await startGateway();
     eventStore = openMemoryEventStore();
     bus = createCommandBus({ eventStore, clock });
-    const handle = createCommandHandler(stationOperationDecider, { eventStore, clock });
-    const sender: StationOperationCommandSender = { send: handle };
-    operations = createStationOperations({ bus: sender, caller: gateway.app.ocppStations, clock, tenantId: 't1', eventStore });
+    operations = createStationOperations({ bus, caller: gateway.app.ocppStations, clock, tenantId: 't1', eventStore });
   });
   afterEach(() => gateway.close());
 
@@ -78,6 +73,36 @@ describe('station operations through the gateway', () => {
     const events = await recorded('op-201');
     expect(events.map((event) => event.type)).toEqual(['StationOperationRequested', 'StationOperationAnswered']);
     expect(events[1]?.data).toEqual({ operationId: 'op-201', status: 'Rejected', answer: { status: 'Rejected', statusInfo: { reasonCode: 'Occupied' } }, answeredAt: at });
+  });
+
+  const remoteStarts = async (stationId: string, by: Parameters<typeof remoteStartStreamId>[1]) =>
+    (await eventStore.readStream(`remoteStart-t1-${remoteStartStreamId(stationId, by)}`)).map((event) => [event.type, event.data]);
+
+  it('a remote start is recorded where the station start finds it, with the eMSP reference; a Rejected one is refused there', async () => {
+    const station16 = await gateway.connect('CP-1', ['ocpp1.6'], { handlers: { RemoteStartTransaction: accepted } });
+    const start16 = { name: 'startCharging', idToken: { idToken: 'TAG1', type: 'ISO14443' }, authorizationReference: 'REF-16' } as const;
+    await operations.run('CP-1', start16, { ...options, actor: 'partner:emsp', operationId: 'op-16' });
+    // Not sent to the station (OCPP has no field for it).
+    expect(station16.callsReceived[0]?.payload).toEqual({ idTag: 'TAG1' });
+    expect(await remoteStarts('CP-1', { idTag: 'TAG1' })).toEqual([
+      ['RemoteStartRequested', {
+        operationId: 'op-16', stationId: 'CP-1', evseId: null, idToken: { idToken: 'TAG1', type: 'ISO14443' }, remoteStartId: null,
+        authorizationReference: 'REF-16', requestedBy: 'partner:emsp', requestedAt: at,
+      }],
+    ]);
+    await gateway.connect('CP-2', ['ocpp2.0.1'], { handlers: { RequestStartTransaction: () => ({ status: 'Rejected' }) } });
+    await operations.run('CP-2', { name: 'startCharging', evseId: 1, idToken: { idToken: 'TAG1', type: 'ISO14443' } }, { ...options, operationId: 'op-201' });
+    expect(await remoteStarts('CP-2', { remoteStartId: requestIdFor('op-201') })).toEqual([
+      ['RemoteStartRequested', expect.objectContaining({ operationId: 'op-201', evseId: 1, remoteStartId: requestIdFor('op-201'), authorizationReference: null, requestedBy: 'user:alice' })],
+      ['RemoteStartRefused', { operationId: 'op-201', reason: 'Rejected', refusedAt: at }],
+    ]);
+  });
+
+  it('refuses a remote start whose authorization reference OCPI could not carry, before recording anything', async () => {
+    await gateway.connect('CP-1', ['ocpp1.6'], { handlers: { RemoteStartTransaction: accepted } });
+    const start = { name: 'startCharging', idToken: { idToken: 'TAG1', type: 'ISO14443' }, authorizationReference: 'R'.repeat(37) } as const;
+    await expect(operations.run('CP-1', start, { ...options, operationId: 'op-long' })).rejects.toBeInstanceOf(InvalidCommandError);
+    expect(await recorded('op-long')).toEqual([]);
   });
 
   it('records a station that does not answer in time as Failed: timeout', async () => {

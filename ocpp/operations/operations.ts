@@ -73,7 +73,18 @@ export type TriggeredMessage =
   | 'TransactionEvent';
 
 export type StationOperation =
-  | { readonly name: 'startCharging'; readonly evseId?: number; readonly idToken: IdToken; readonly chargingProfile?: ChargingProfile }
+  | {
+      readonly name: 'startCharging';
+      readonly evseId?: number;
+      readonly idToken: IdToken;
+      readonly chargingProfile?: ChargingProfile;
+      /**
+       * The eMSP's authorization_reference (OCPI START_SESSION), CiString(36). Not sent to the
+       * station (OCPP has no field for it): recorded with the remote start, so the transaction it
+       * starts, its OCPI Session and its CDR carry it (remote-starts.ts).
+       */
+      readonly authorizationReference?: string;
+    }
   | { readonly name: 'stopCharging'; readonly transactionId: string }
   /** immediate: 1.6 Hard, 2.0.1 Immediate. onIdle: 1.6 Soft (1.6 has no on-idle reset; Soft is its graceful one), 2.0.1 OnIdle. */
   | { readonly name: 'reset'; readonly type: 'immediate' | 'onIdle'; readonly evseId?: number }

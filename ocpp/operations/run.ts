@@ -8,11 +8,13 @@ import type { OcppVersion as DomainOcppVersion } from '../../domain/shared/value
 import type { StationOperationCommand } from '../../domain/station/operation/commands.js';
 import { answerStatus } from '../../domain/station/operation/decide.js';
 import type { StationOperationFailure } from '../../domain/station/operation/events.js';
+import type { RemoteStartCommand } from '../../domain/station/remote-start/commands.js';
 import { StationCallError, truncateDescription, type OcppVersion } from '../errors.js';
 import { ocppSchemas } from '../schemas.js';
 import type { StationCaller } from '../types.js';
 import { ocppRequestFor, requestIdFor, type OcppRequest } from './mapping.js';
 import { stationOperationNames, transactionIdsIn, type StationOperation } from './operations.js';
+import { checkRemoteStart, remoteStartRecord, remoteStartRefusal } from './remote-starts.js';
 import { createTransactionLookup, type TransactionLookup } from './transactions.js';
 
 /**
@@ -25,11 +27,11 @@ export const stationOperationTimeoutMsMax = 5 * 60_000;
 const failureDescriptionCharsMax = 1_000;
 
 /**
- * Anything that handles station-operation commands: the command bus, once it routes them
- * (commands/bus.ts), or the same command handler directly.
+ * Anything that handles station-operation commands and, for remote starts, remote-start commands
+ * (domain/station/remote-start): the command bus (commands/bus.ts).
  */
 export interface StationOperationCommandSender {
-  send(envelope: CommandEnvelope<StationOperationCommand>): Promise<CommandResult>;
+  send(envelope: CommandEnvelope<StationOperationCommand | RemoteStartCommand>): Promise<CommandResult>;
 }
 
 export interface StationOperationsDeps {
@@ -92,12 +94,12 @@ export interface StationOperations {
 export function createStationOperations(deps: StationOperationsDeps): StationOperations {
   const transactions = deps.transactions ?? createTransactionLookup(deps.eventStore);
 
-  async function send(operationId: string, suffix: string, command: StationOperationCommand, options: RunOptions) {
+  async function send(operationId: string, suffix: string, command: StationOperationCommand | RemoteStartCommand, options: RunOptions, aggregateId = operationId) {
     return deps.bus.send({
       // Deterministic: a retried send is recognised by the command handler and appends nothing.
       commandId: `stationOperation:${operationId}:${suffix}`,
       tenantId: deps.tenantId,
-      aggregateId: operationId,
+      aggregateId,
       actor: options.actor,
       correlationId: options.correlationId,
       occurredAt: deps.clock.now().toISOString(),
@@ -144,6 +146,7 @@ export function createStationOperations(deps: StationOperationsDeps): StationOpe
       if (options.timeoutMs !== undefined && !(Number.isSafeInteger(options.timeoutMs) && options.timeoutMs > 0 && options.timeoutMs <= stationOperationTimeoutMsMax)) {
         throw new InvalidCommandError(`timeoutMs must be 1 to ${stationOperationTimeoutMsMax}`, operation.name);
       }
+      checkRemoteStart(operation);
       const operationId = options.operationId ?? randomUUID();
       const version = deps.caller.versionOf(stationId);
       const request = version === undefined ? null : await prepare(stationId, version, operation, operationId);
@@ -168,8 +171,21 @@ export function createStationOperations(deps: StationOperationsDeps): StationOpe
       // Sending again would run a non-idempotent command (a reset, a remote start) twice.
       if (requested.duplicate || requested.events.length === 0) throw new IllegalStateError(`operation ${operationId} was run before`, operation.name);
 
+      // A remote start is recorded where the station's start will find it, before the station can send that start.
+      const remoteStart =
+        operation.name === 'startCharging' && version !== undefined
+          ? remoteStartRecord(version, stationId, operation, { operationId, remoteStartId: requestIdFor(operationId), requestedBy: options.actor, requestedAt: deps.clock.now().toISOString() })
+          : null;
+      if (remoteStart !== null) await send(operationId, 'remote-start', remoteStart.command, options, remoteStart.streamId);
+      const settleRemoteStart = async (outcome: Parameters<typeof remoteStartRefusal>[0]) => {
+        const reason = remoteStart === null ? null : remoteStartRefusal(outcome);
+        if (remoteStart === null || reason === null) return;
+        await send(operationId, 'remote-start-refused', { type: 'RefuseRemoteStart', operationId, reason, refusedAt: deps.clock.now().toISOString() }, options, remoteStart.streamId);
+      };
+
       const fail = async (reason: StationOperationFailure): Promise<StationOperationResult> => {
         await send(operationId, 'outcome', { type: 'RecordStationOperationFailure', operationId, reason, failedAt: deps.clock.now().toISOString() }, options);
+        await settleRemoteStart({ failure: reason });
         return { operationId, outcome: 'failed', ocppVersion, action: request?.action ?? null, reason };
       };
       if (version === undefined || request === null || ocppVersion === null) return fail({ kind: 'not-connected' });
@@ -184,6 +200,7 @@ export function createStationOperations(deps: StationOperationsDeps): StationOpe
         return fail(failureOf(error, options.timeoutMs));
       }
       await send(operationId, 'outcome', { type: 'RecordStationOperationAnswer', operationId, answer, answeredAt: deps.clock.now().toISOString() }, options);
+      await settleRemoteStart({ status: answerStatus(answer) });
       return { operationId, outcome: 'answered', ocppVersion, action: request.action, status: answerStatus(answer), answer };
     },
   };

@@ -27,11 +27,16 @@ const billedTimeoutMs = 20_000;
 const stationId = 'CP-BILL';
 const stationPassword = 'billing-password-16';
 const tokenUid = '04E1B2C3D4';
+/**
+ * Our OCPI party, configured (lower case, as an operator may type it): CDRs must name it as
+ * credentials, locations and sessions do (issue 10, point 3), and our own card too (point 2).
+ */
+const ourParty = { OCPI_COUNTRY_CODE: 'be', OCPI_PARTY_ID: 'ocx' };
 
 /** 1.00 EUR start fee and 0.25 EUR/kWh, both at 21 % VAT (the location zone is Europe/Amsterdam by default). */
 const tariff = {
-  country_code: 'NL',
-  party_id: 'OCS',
+  country_code: 'BE',
+  party_id: 'OCX',
   id: 'E2E-STD',
   currency: 'EUR',
   type: 'REGULAR',
@@ -116,7 +121,7 @@ describe.skipIf(!available)('billing end to end: a 1.6 session becomes a priced 
   beforeAll(async () => {
     database = await createTestPostgresDatabase('billing_e2e');
     db = database.open(2);
-    env = { DATABASE_URL: database.url };
+    env = { DATABASE_URL: database.url, ...ourParty };
     work = await tempDataDir('billing-e2e');
   });
 
@@ -222,14 +227,17 @@ describe.skipIf(!available)('billing end to end: a 1.6 session becomes a priced 
       total_fixed_cost: expected.fixed,
       total_energy_cost: expected.energy,
       total_energy: '14.0000',
-      cdr_token: { uid: tokenUid, type: 'RFID' },
-      cdr_location: { evse_uid: `${stationId}*1`, connector_id: '1' },
+      country_code: 'BE',
+      party_id: 'OCX',
+      // Our own card: our party, its uid as contract id; never a party read into the uid.
+      cdr_token: { uid: tokenUid, type: 'RFID', country_code: 'BE', party_id: 'OCX', contract_id: tokenUid },
+      cdr_location: { evse_uid: `${stationId}*1`, evse_id: `BE*OCX*E${stationId}*1`, connector_id: '1' },
       tariffs: [{ id: 'E2E-STD' }],
     });
     expect(ocpiCdr.credit).toBeUndefined();
 
     // Its journal entry: receivable 5.45 = revenue 4.50 + VAT 0.95, waiting on the ledger projection.
-    const entryId = `cdr:NL-OCS:${cdr!.cdr_id}`;
+    const entryId = `cdr:BE-OCX:${cdr!.cdr_id}`;
     const lines = await eventually(async () => {
       const found = await entryLines(entryId);
       return found.length > 0 ? found : undefined;
@@ -238,6 +246,8 @@ describe.skipIf(!available)('billing end to end: a 1.6 session becomes a priced 
     const amountOn = (prefix: string, side: string) =>
       lines.filter((l) => l.account.startsWith(prefix) && l.side === side).reduce((sum, l) => sum.plus(l.amount), new Decimal(0)).toFixed(2);
     expect(amountOn('receivable:', 'debit')).toBe(expected.inclVat);
+    // Owed by the customer the card was issued for: `tokens add` without --issuer, so Open-CSMS.
+    expect(lines.filter((l) => l.side === 'debit').map((l) => l.account)).toEqual(['receivable:customer:Open-CSMS']);
     expect(amountOn('revenue:charging', 'credit')).toBe(expected.exclVat);
     expect(amountOn('vat-payable:', 'credit')).toBe(expected.vat);
 
@@ -267,7 +277,7 @@ describe.skipIf(!available)('billing end to end: a 1.6 session becomes a priced 
 
     // The reversal: the same lines on the other side, so every account is back at zero.
     const reversal = await eventually(async () => {
-      const found = await entryLines(`cdr:NL-OCS:${cdr!.cdr_id}-CR`);
+      const found = await entryLines(`cdr:BE-OCX:${cdr!.cdr_id}-CR`);
       return found.length > 0 ? found : undefined;
     }, billedTimeoutMs, 'the reversal entry');
     expect(imbalanceOf(reversal).isZero()).toBe(true);

@@ -9,10 +9,10 @@ import { inviteOcpiPartner } from '../../api/ocpi-commands.js';
 import { registerStation } from '../../api/operator-commands.js';
 import { buildServer, ocppSettingsDefault } from '../../api/server.js';
 import { createCommandBus, type CommandBus } from '../../commands/index.js';
-import { creditCdrIdFor, startCdrIssuer } from '../../commands/process/index.js';
+import { billingConfigFor, creditCdrIdFor, startCdrIssuer } from '../../commands/process/index.js';
 import { cdrSchema, commandResponseSchema, locationSchema, sessionSchema, tariffSchema, tokenSchema } from '../../ocpi/schemas/index.js';
 import { ocpiRequest } from '../../ocpi/client/client.js';
-import type { OcpiModuleContext, OcpiSettings } from '../../ocpi/plugin.js';
+import { ourParty, type OcpiModuleContext, type OcpiSettings } from '../../ocpi/plugin.js';
 import { startOcpiPush } from '../../ocpi/push/index.js';
 import { locationsCdrSiteLookup } from '../../ocpi/locations/cdr-site.js';
 import { realtimeTimeoutMsDefault } from '../../ocpi/tokens/realtime.js';
@@ -76,10 +76,12 @@ const evseFacts = {
     { connectorId: '1', stationConnectorId: 1, standard: 'IEC_62196_T2', format: 'SOCKET', powerType: 'AC_3_PHASE', maxVoltage: 230, maxAmperage: 16, maxElectricPowerW: 11_000, tariffIds: ['FLOW-STD'] },
   ],
 };
-/** Our CPO party: the billing default (commands/process/billing-config.ts), so CDRs and OCPI agree. */
+/** Our CPO party, configured (not the default NL/CSM): credentials, locations, sessions, tariffs and CDRs all name it. */
 const us = { countryCode: 'NL', partyId: 'OCS' };
 
 const pushedUid = 'DE-EMP-TOKEN-1';
+/** The eMSP's authorization_reference in its START_SESSION: the Session and CDR must carry it. */
+const startReference = 'AUTH-REF-START-1';
 const meterStartWh = 1_000;
 const meterMiddleWh = 8_000;
 const meterStopWh = 15_000;
@@ -120,7 +122,7 @@ describe('OCPI 2.2.1 flow: a CPO and an eMSP, a station charging in between', ()
     await migrateProjections({ db, eventStore });
     bus = createCommandBus({ eventStore, clock: systemClock });
     const owner = 'ocpi-flow-test';
-    background = [startProjectionRunners({ db, eventStore }, { owner }), startCdrIssuer({ db, eventStore, bus, siteOf: locationsCdrSiteLookup(db, us) }, { owner })];
+    background = [startProjectionRunners({ db, eventStore }, { owner }), startCdrIssuer({ db, eventStore, bus, config: billingConfigFor(ourParty(ocpiSettings)), siteOf: locationsCdrSiteLookup(db, us) }, { owner })];
     server = await buildServer({
       db,
       eventStore,
@@ -261,7 +263,7 @@ describe('OCPI 2.2.1 flow: a CPO and an eMSP, a station charging in between', ()
   it('remote START_SESSION through the station, with the asynchronous CommandResult', async () => {
     const response = await emsp.call(`${ours('commands', 'RECEIVER')}/START_SESSION`, {
       method: 'POST',
-      body: { response_url: emsp.responseUrl('start-1'), token: emspToken(pushedUid), location_id: locationId, evse_uid: evseUid },
+      body: { response_url: emsp.responseUrl('start-1'), token: emspToken(pushedUid), location_id: locationId, evse_uid: evseUid, authorization_reference: startReference },
       data: commandResponseSchema,
     }, undefined, 'correlation-start-1');
     expect(response.data.result).toBe('ACCEPTED');
@@ -340,6 +342,8 @@ describe('OCPI 2.2.1 flow: a CPO and an eMSP, a station charging in between', ()
     after(skip, sessionId, 'remote stop');
     cdr = await eventually(async () => [...emsp.cdrs.values()].find((c) => c.session_id === sessionId), arrivesWithinMs, 'the CDR at the eMSP');
     expect(cdrSchema.safeParse(stripLocal(cdr)).success).toBe(true);
+    // The party the eMSP learned from our credentials in the handshake.
+    expect({ countryCode: cdr.country_code, partyId: cdr.party_id }).toEqual(emsp.ourParty);
     expect(cdr).toMatchObject({
       country_code: 'NL',
       party_id: 'OCS',
@@ -386,14 +390,32 @@ describe('OCPI 2.2.1 flow: a CPO and an eMSP, a station charging in between', ()
     });
   });
 
-  // SKIPPED until fixed: an OCPP 1.6 StartTransaction after an accepted RemoteStartTransaction is not
-  // correlated with the remote start (only 2.0.1's triggerReason RemoteStart / 'Central' id tokens
-  // are), so both the Session (projections/ocpi-sessions.ts) and the CDR (commands/process/
-  // cdr-builder.ts) say auth_method WHITELIST instead of COMMAND.
-  it.skip('a remote-started session and its CDR say auth_method COMMAND', ({ skip }) => {
+  // 1.6 StartTransaction does not name the RemoteStartTransaction it follows: it claims the remote
+  // start recorded for this station and idTag (domain/station/remote-start).
+  it('a remote-started session and its CDR say auth_method COMMAND, with the START_SESSION authorization_reference', ({ skip }) => {
     after(skip, cdr, 'CDR push');
     const session = [...emsp.sessions.values()].find((s) => s.id === sessionId)!;
-    expect([session.auth_method, cdr.auth_method]).toEqual(['COMMAND', 'COMMAND']);
+    const expected = { auth_method: 'COMMAND', authorization_reference: startReference };
+    expect(pick(session, ['auth_method', 'authorization_reference'])).toEqual(expected);
+    expect(pick(cdr, ['auth_method', 'authorization_reference'])).toEqual(expected);
+  });
+
+  it('a local start the eMSP authorized in real time: its Session and CDR say AUTH_REQUEST, with the eMSP reference', async ({ skip }) => {
+    after(skip, cdr, 'CDR push');
+    // The eMSP now answers for its token (whitelist ALLOWED: we ask it first).
+    emsp.authorizeAnswers.set(pushedUid, 'ALLOWED');
+    await status('Preparing');
+    const started = (await station!.call('StartTransaction', { connectorId: 1, idTag: pushedUid, meterStart: meterStopWh, timestamp: new Date().toISOString() })) as { transactionId: number; idTagInfo: { status: string } };
+    expect(started.idTagInfo.status).toBe('Accepted');
+    await status('Charging');
+    await station!.call('StopTransaction', { transactionId: started.transactionId, idTag: pushedUid, meterStop: meterStopWh + 1_000, timestamp: new Date().toISOString(), reason: 'Local' });
+    await status('Available');
+    const id = String(started.transactionId);
+    const session = await eventually(async () => [...emsp.sessions.values()].find((s) => s.id === id && s.status === 'COMPLETED'), arrivesWithinMs, 'the real-time session COMPLETED at the eMSP');
+    const issued = await eventually(async () => [...emsp.cdrs.values()].find((c) => c.session_id === id), arrivesWithinMs, 'the real-time session CDR at the eMSP');
+    const expected = { auth_method: 'AUTH_REQUEST', authorization_reference: `AUTH-${pushedUid}` };
+    expect(pick(session, ['auth_method', 'authorization_reference'])).toEqual(expected);
+    expect(pick(issued, ['auth_method', 'authorization_reference'])).toEqual(expected);
   });
 
   it('a credit CDR is pushed after an operator credits the CDR', async ({ skip }) => {

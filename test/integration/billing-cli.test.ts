@@ -4,9 +4,11 @@ import { Decimal } from 'decimal.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../api/config.js';
 import { openServices, type Services } from '../../api/composition.js';
-import { catchUpCdrIssuer, postgresCheckpoint } from '../../commands/process/index.js';
+import { billingConfigFor, catchUpCdrIssuer, postgresCheckpoint } from '../../commands/process/index.js';
+import { ourParty } from '../../ocpi/plugin.js';
 import type { Command } from '../../commands/index.js';
 import { runCli } from '../support/cli.js';
+import { emspToken } from '../support/emsp-partner.js';
 import { runCliInProcess, tempDataDirInitialized } from '../support/cli-in-process.js';
 
 /**
@@ -16,7 +18,7 @@ import { runCliInProcess, tempDataDirInitialized } from '../support/cli-in-proce
  */
 
 const tariff = {
-  country_code: 'NL', party_id: 'OCS', id: 'STD', currency: 'EUR', last_updated: '2025-03-01T00:00:00Z',
+  country_code: 'NL', party_id: 'CSM', id: 'STD', currency: 'EUR', last_updated: '2025-03-01T00:00:00Z',
   elements: [{ price_components: [{ type: 'ENERGY', price: 0.3, vat: 21, step_size: 1 }] }],
 };
 
@@ -47,6 +49,14 @@ describe('csms tariffs / cdr / ledger / settlement', () => {
     expect(result.exitCode).toBe(2);
   });
 
+  it("refuses a tariff of another party than our OCPI one (exit 2): it would publish a second CPO", async () => {
+    const file = path.join(data.dir, 'other-party.json');
+    await writeFile(file, JSON.stringify({ ...tariff, party_id: 'OCS' }));
+    const result = await runCliInProcess(['tariffs', 'add', file], { env });
+    expect(result.stderr).toMatch(/the tariff's party NL\*OCS is not ours, NL\*CSM \(OCPI_COUNTRY_CODE \/ OCPI_PARTY_ID\)/);
+    expect(result.exitCode).toBe(2);
+  });
+
   it('adds a tariff, bills a session, shows a balanced ledger, credits it back to zero, reconciles', async () => {
     const file = path.join(data.dir, 'tariff.json');
     await writeFile(file, JSON.stringify(tariff));
@@ -61,9 +71,14 @@ describe('csms tariffs / cdr / ledger / settlement', () => {
       let n = 0;
       const send = (command: Command) =>
         services.bus.send({ commandId: `s-${n++}`, tenantId: 'acme', aggregateId: 'T9', actor: 'station:CP-9', correlationId: `m-${n}`, occurredAt: at(0), command });
+      // A token DE/EMP pushed over OCPI tokens: its sessions are owed by DE/EMP.
+      const { writeToken } = await import('../../ocpi/tokens/store.js');
+      await writeToken(services.bus, { tenantId: 'acme', partnerId: 'emsp', correlationId: 'put-1', commandIdPrefix: 'put-1' }, emspToken('DE-EMP-C1', { type: 'APP_USER' }));
       await send({ type: 'StartTransaction', transactionId: 'T9', stationId: 'CP-9', evseId: 1, connectorId: 1, idToken: { idToken: 'DE-EMP-C1', type: 'eMAID' }, meterStartWh: new Decimal(0), startedAt: at(0) });
       await send({ type: 'EndTransaction', meterStopWh: new Decimal(12345), endedAt: at(40), reason: 'Local' });
-      await catchUpCdrIssuer({ eventStore: services.eventStore, bus: services.bus }, await postgresCheckpoint(services.db, 'cdr_issuer'));
+      // As `csms serve` wires it: CDRs name our OCPI party (the default NL*CSM here).
+      const config = billingConfigFor(ourParty(services.config.ocpi));
+      await catchUpCdrIssuer({ eventStore: services.eventStore, bus: services.bus, config }, await postgresCheckpoint(services.db, 'cdr_issuer'));
     });
 
     const balance = await runCliInProcess(['ledger', 'trial-balance'], { env });
@@ -78,7 +93,7 @@ describe('csms tariffs / cdr / ledger / settlement', () => {
     const theirs = path.join(data.dir, 'theirs.csv');
     await writeFile(theirs, `${csv.stdout.split('\n')[0]}\n${csv.stdout.split('\n')[1]!.replace(',3.70,', ',3.90,')}\n`);
     const reconciled = await runCliInProcess(['settlement', 'reconcile', '--partner', 'DE-EMP', '--period', month, '--their', theirs], { env });
-    expect(reconciled.stdout).toMatch(/T9\s+T9\s+amount mismatch\s+3\.7\s+3\.9\s+-0\.2/);
+    expect(reconciled.stdout).toMatch(/T9\s+T9\s+mismatch\s+excl_vat\s+3\.7\s+3\.9\s+-0\.2/);
     expect(reconciled.exitCode).toBe(1);
 
     const credit = await runCliInProcess(['cdr', 'credit', 'T9', '--reason', 'wrong tariff'], { env });
@@ -88,7 +103,7 @@ describe('csms tariffs / cdr / ledger / settlement', () => {
     expect(json.balanced).toBe(true);
     expect(json.accounts.every((a) => new Decimal(a.balance).isZero())).toBe(true);
     const statement = await runCliInProcess(['ledger', 'account', 'revenue:charging'], { env });
-    expect(statement.stdout).toMatch(/cdr:NL-OCS:T9\s+3\.7\s+-3\.7/);
-    expect(statement.stdout).toMatch(/cdr:NL-OCS:T9-CR\s+3\.7\s+0\s/);
+    expect(statement.stdout).toMatch(/cdr:NL-CSM:T9\s+3\.7\s+-3\.7/);
+    expect(statement.stdout).toMatch(/cdr:NL-CSM:T9-CR\s+3\.7\s+0\s/);
   });
 });

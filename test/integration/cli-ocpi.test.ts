@@ -1,6 +1,8 @@
 import type { ChildProcess } from 'node:child_process';
+import { createServer, type AddressInfo } from 'node:net';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { unreachableReason } from '../../api/ocpi-commands.js';
 import { authorizationHeader, credentialsTokenCandidates, newCredentialsToken } from '../../ocpi/transport/auth.js';
 import { spawnCli, waitForExit, waitForOutput } from '../support/cli.js';
 import { runCliInProcess, tempDataDirInitialized } from '../support/cli-in-process.js';
@@ -12,6 +14,7 @@ describe('csms ocpi: help and usage', () => {
     const help = await runCliInProcess(['ocpi', command, '--help']);
     expect(help.exitCode).toBe(0);
     expect(help.stdout).toContain(`Usage: csms ocpi ${command}`);
+    if (command === 'register') expect(help.stdout).toMatch(/exit 1: they refused; 3: they could not be reached/);
   });
 
   it('register without --token, or with a --url that is not http(s), is a usage error (exit 2)', async () => {
@@ -23,6 +26,15 @@ describe('csms ocpi: help and usage', () => {
     expect(badUrl.stderr).toContain('--url must be an http(s) URL');
   });
 });
+
+/** A port nothing listens on: taken from the system, then let go. */
+async function closedPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
 
 interface FakeEmsp {
   app: FastifyInstance;
@@ -84,9 +96,33 @@ describe('csms ocpi on the embedded database', () => {
     expect(invited.exitCode, invited.stderr).toBe(0);
     expect(invited.stdout).toContain('versions URL: https://csms.example.com/ocpi/versions');
     expect(invited.stdout).toMatch(/token A:\s+[A-Za-z0-9_-]{43}\n/);
+    expect(invited.stderr).not.toContain('warning');
     const bad = await runCliInProcess(['ocpi', 'invite', 'a/b'], { env });
     expect(bad.exitCode).toBe(2);
     expect(bad.stderr).toContain('partner id');
+  }, 60_000);
+
+  it('invite without OCPI_PUBLIC_URL, or with a loopback or private one: still the invitation, and a warning naming OCPI_PUBLIC_URL', async () => {
+    const unset = await runCliInProcess(['ocpi', 'invite', 'LOCAL1'], { env: { ...env, OCPI_PUBLIC_URL: '', HOST: '0.0.0.0', PORT: '8080' } });
+    expect(unset.exitCode, unset.stderr).toBe(0);
+    expect(unset.stdout).toContain('versions URL: http://127.0.0.1:8080/ocpi/versions');
+    expect(unset.stderr).toMatch(/warning: the versions URL http:\/\/127\.0\.0\.1:8080\/ocpi\/versions is a loopback address.*OCPI_PUBLIC_URL is not set/s);
+    const lan = await runCliInProcess(['ocpi', 'invite', 'LOCAL2'], { env: { ...env, OCPI_PUBLIC_URL: 'http://192.168.1.20:8080' } });
+    expect(lan.exitCode, lan.stderr).toBe(0);
+    expect(lan.stderr).toMatch(/warning: the versions URL http:\/\/192\.168\.1\.20:8080\/ocpi\/versions is a private network address.*OCPI_PUBLIC_URL/s);
+  }, 60_000);
+
+  it('register with a partner that cannot be reached: "could not reach", exit 3 (not the refusal exit 1)', async () => {
+    const closed = await closedPort();
+    const refused = await runCliInProcess(['ocpi', 'register', 'GONE', '--url', `http://127.0.0.1:${closed}/ocpi/versions`, '--token', 'their-token-a'], { env });
+    expect(refused.exitCode, refused.stderr).toBe(3);
+    expect(refused.stderr).toMatch(new RegExp(`could not reach partner GONE at http://127\\.0\\.0\\.1:${closed}/ocpi/versions: connection refused`));
+    expect(refused.stderr).not.toContain('refused:');
+    // Other causes, as Node's fetch reports them (no DNS lookup here: a machine without DNS would stall it).
+    const fetchFailed = (code: string, message: string) => new TypeError('fetch failed', { cause: Object.assign(new Error(message), { code }) });
+    expect(unreachableReason(fetchFailed('ENOTFOUND', 'getaddrinfo ENOTFOUND emsp.invalid'))).toBe('host name not found (getaddrinfo ENOTFOUND emsp.invalid)');
+    expect(unreachableReason(new DOMException('The operation was aborted due to timeout', 'TimeoutError'))).toBe('no answer in time (timed out)');
+    expect(unreachableReason(fetchFailed('CERT_HAS_EXPIRED', 'certificate has expired'))).toBe('fetch failed: certificate has expired');
   }, 60_000);
 
   it('with the server running: register goes through it; the partner refusing is exit 1', async () => {
@@ -100,6 +136,11 @@ describe('csms ocpi on the embedded database', () => {
     const refused = await runCliInProcess(register, { env: serverEnv });
     expect(refused.exitCode, refused.stderr).toBe(1);
     expect(refused.stderr).toContain('registration with EMSP1 refused');
+
+    const closed = await closedPort();
+    const unreachable = await runCliInProcess(['ocpi', 'register', 'GONE', '--url', `http://127.0.0.1:${closed}/ocpi/versions`, '--token', 'x', '--server', url!], { env: serverEnv });
+    expect(unreachable.exitCode, unreachable.stderr).toBe(3);
+    expect(unreachable.stderr).toContain(`could not reach partner GONE at http://127.0.0.1:${closed}/ocpi/versions: connection refused`);
 
     emsp.answer = 1000;
     const registered = await runCliInProcess(register, { env: serverEnv });

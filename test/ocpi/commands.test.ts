@@ -196,14 +196,49 @@ describe('OCPI commands and chargingprofiles (Receiver)', () => {
     remoteStartAnswer = 'Accepted';
   });
 
-  it('START_SESSION at an offline station or an unknown EVSE: REJECTED at once with a message, nothing posted', async () => {
+  it('START_SESSION at an offline station: 1000 with REJECTED at once and a message, nothing posted', async () => {
     const offline = await startSession('start-offline', { location_id: 'LOC2', evse_uid: 'EVSE2' });
-    expect(offline.json.data).toMatchObject({ result: 'REJECTED', message: [{ language: 'en', text: 'EVSE EVSE2 is offline' }] });
-    const unknown = await startSession('start-unknown', { location_id: 'LOC1', evse_uid: 'NOPE' });
-    expect(unknown.json.data.result).toBe('REJECTED');
-    expect(unknown.json.data.message[0].text).toMatch(/unknown EVSE NOPE/);
+    expect(offline.json).toMatchObject({ status_code: 1000, data: { result: 'REJECTED', message: [{ language: 'en', text: 'EVSE EVSE2 is offline' }] } });
     await new Promise((resolve) => setTimeout(resolve, 200));
-    expect(emsp.results.has('start-offline') || emsp.results.has('start-unknown')).toBe(false);
+    expect(emsp.results.has('start-offline')).toBe(false);
+  });
+
+  it('an unknown location, EVSE or connector: status 2003 with data REJECTED (spec mod_commands, "UNLOCK_CONNECTOR Unknown Location")', async () => {
+    const cases: { path: string; body: Record<string, unknown>; text: RegExp }[] = [
+      { path: 'START_SESSION', body: { token: token('TAG1'), location_id: 'NOWHERE' }, text: /unknown location NOWHERE/ },
+      { path: 'START_SESSION', body: { token: token('TAG1'), location_id: 'NOWHERE', evse_uid: 'EVSE1' }, text: /unknown location NOWHERE/ },
+      { path: 'START_SESSION', body: { token: token('TAG1'), location_id: 'LOC1', evse_uid: 'NOPE' }, text: /unknown EVSE NOPE at location LOC1/ },
+      { path: 'START_SESSION', body: { token: token('TAG1'), location_id: 'LOC1', evse_uid: 'EVSE1', connector_id: '9' }, text: /unknown connector 9/ },
+      {
+        path: 'RESERVE_NOW',
+        body: { token: token('TAG1'), expiry_date: new Date(Date.now() + 3_600_000).toISOString(), reservation_id: 'R-unknown', location_id: 'NOWHERE' },
+        text: /unknown location NOWHERE/,
+      },
+      { path: 'UNLOCK_CONNECTOR', body: { location_id: 'NOWHERE', evse_uid: 'EVSE1', connector_id: '1' }, text: /unknown location NOWHERE/ },
+    ];
+    for (const [index, { path, body, text }] of cases.entries()) {
+      const response = await call('POST', `/commands/${path}`, { response_url: `${emsp.url}/results/unknown-${index}`, ...body });
+      // The POST reached the commands endpoint: HTTP 200, the refusal is in the envelope.
+      expect(response.status, path).toBe(200);
+      expect(response.json, path).toMatchObject({ status_code: 2003, status_message: expect.stringMatching(text), data: { result: 'REJECTED', timeout: 0 } });
+      expect(response.json.data.message[0].text, path).toMatch(text);
+      expect(response.json.timestamp).toEqual(expect.any(String));
+    }
+  });
+
+  it('a path parameter longer than the router allows, or malformed: HTTP 400 with a 2001 envelope, not a bare 414/400', async () => {
+    const response = await call('POST', `/commands/${'X'.repeat(300)}`, { response_url: `${emsp.url}/results/long` });
+    expect(response.status).toBe(400);
+    expect(response.json).toMatchObject({ status_code: 2001, status_message: expect.stringMatching(/path parameter.*longer than 256/), timestamp: expect.any(String) });
+    expect(response.json).not.toHaveProperty('data');
+    const malformed = await call('POST', '/commands/%E0%A4%A', { response_url: `${emsp.url}/results/malformed` });
+    expect(malformed.status).toBe(400);
+    expect(malformed.json).toMatchObject({ status_code: 2001, status_message: expect.stringMatching(/malformed URL/), timestamp: expect.any(String) });
+    // Outside /ocpi the server answers as fastify does (its own error body), and keeps serving.
+    const other = await fetch(`${serverUrl}/ocpp/%E0%A4%A`);
+    expect(other.status).toBe(400);
+    expect(await other.json()).toMatchObject({ code: 'FST_ERR_BAD_URL' });
+    expect((await call('POST', '/commands/SELF_DESTRUCT', {})).json.status_code).toBe(2001);
   });
 
   it('an unknown command is 2001 with HTTP 404; an invalid body 2001', async () => {

@@ -9,8 +9,15 @@ import { systemClock } from '../../adapters/clock/clock.js';
 import type { OcpiModuleContext } from '../../ocpi/plugin.js';
 import { registerWithPartner } from '../../ocpi/credentials/service.js';
 import { authorizationHeader, credentialsTokenCandidates, credentialsTokenHash, newCredentialsToken } from '../../ocpi/transport/auth.js';
+import { z } from 'zod';
+import { cliCredentialsDeps, registerOcpiPartner } from '../../api/ocpi-commands.js';
+import { sampleCdr } from '../../domain/cdr/fixtures.js';
+import { element, energy, flat, tariff } from '../../domain/tariff/fixtures/index.js';
+import { cdrSchema, locationSchema, sessionSchema, tokenSchema } from '../../ocpi/schemas/index.js';
+import { cdrsProjection } from '../../projections/cdrs.js';
 import { migrateProjections, startProjectionRunners } from '../../projections/index.js';
 import { partnersProjection } from '../../projections/partners.js';
+import { EmspPartner, emspParty, emspToken } from '../support/emsp-partner.js';
 import { createTestPgliteDatabase } from '../support/services.js';
 
 /**
@@ -71,19 +78,21 @@ describe('OCPI credentials handshake', () => {
   let ocpi: OcpiModuleContext;
   let runners: { stop(): Promise<void>; idle(): Promise<void> };
   let emsp: TestEmsp;
+  const ocpiSettings = { publicUrl: null, secret: 'x'.repeat(40), roles: [{ role: 'CPO' as const, country_code: 'NL', party_id: 'CSM', business_details: { name: 'Open-CSMS test' } }] };
+  const startRunners = () => startProjectionRunners({ db, eventStore }, { projections: [partnersProjection, cdrsProjection] });
 
   beforeAll(async () => {
     db = await createTestPgliteDatabase();
     eventStore = await openPostgresEventStore(db);
     await migrateProjections({ db, eventStore });
     bus = createCommandBus({ eventStore, clock: systemClock });
-    runners = startProjectionRunners({ db, eventStore }, { projections: [partnersProjection] });
+    runners = startRunners();
     server = await buildServer({
       db,
       eventStore,
       bus,
       logLevel: 'silent',
-      ocpi: { publicUrl: null, secret: 'x'.repeat(40), roles: [{ role: 'CPO', country_code: 'NL', party_id: 'CSM', business_details: { name: 'Open-CSMS test' } }] },
+      ocpi: ocpiSettings,
       ocpiModules: [(context) => void (ocpi = context)],
     });
     serverUrl = await server.listen({ host: '127.0.0.1', port: 0 });
@@ -222,5 +231,66 @@ describe('OCPI credentials handshake', () => {
     );
     expect(rows[0]).toMatchObject({ status: 'registered', initiated_by: 'us', token_hash: credentialsTokenHash(tokenB) });
     expect(ocpi.credentials.sealer.open(rows[0]!.token_sealed)).toBe(emsp.tokenB);
+  });
+
+  describe('right after the handshake, with an eMSP of the shared test support', () => {
+    const us = { countryCode: 'NL', partyId: 'CSM' };
+    const standard = tariff('T-STD', [element([flat(1, 21), energy(0.3, 21, 1)])], { country_code: us.countryCode, party_id: us.partyId });
+    const partners: EmspPartner[] = [];
+    const start = async (options: { routingHeaders?: boolean } = {}) => {
+      const partner = await EmspPartner.start({ ...options, client: { timeoutMs: 5_000 } });
+      partners.push(partner);
+      return partner;
+    };
+    /** Its CDRs (one of DE*EMP, one of another eMSP): what its list must show, and not show. */
+    beforeAll(async () => {
+      for (const [id, party] of [['CDR-DE', emspParty], ['CDR-FR', { countryCode: 'FR', partyId: 'OTH' }]] as const) {
+        const cdr = sampleCdr({ id, country_code: us.countryCode, party_id: us.partyId, session_id: id, tariffs: [standard], cdr_token: { country_code: party.countryCode, party_id: party.partyId, uid: `UID-${id}`, type: 'RFID', contract_id: `${party.countryCode}-${party.partyId}-C1` } });
+        await bus.send({ commandId: `test:${id}`, tenantId: 'default', aggregateId: id, actor: 'user:test', correlationId: id, occurredAt: new Date().toISOString(), command: { type: 'IssueCdr', cdr, transactionId: `tx-${id}`, tenantId: 'default', tariffVersionId: 'T-STD@1' } });
+      }
+      await runners.idle();
+    });
+    afterAll(async () => {
+      for (const partner of partners) await partner.close();
+    });
+
+    it('a direct eMSP without routing headers calls tokens, locations and sessions', async () => {
+      const partner = await start({ routingHeaders: false });
+      await partner.registerWith(`${serverUrl}/ocpi/versions`, await invite('direct'));
+      const token = emspToken('DIRECT-1');
+      const put = await partner.call(`${partner.endpoint('tokens')}/DE/EMP/DIRECT-1`, { method: 'PUT', body: token, data: z.unknown() });
+      expect(put.httpStatus).toBe(201);
+      // Our answer names both parties all the same (transport_and_format, Direct response).
+      expect([put.headers.get('ocpi-from-party-id'), put.headers.get('ocpi-to-party-id')]).toEqual(['CSM', 'EMP']);
+      expect((await partner.call(`${partner.endpoint('tokens')}/DE/EMP/DIRECT-1`, { data: tokenSchema })).data).toMatchObject({ uid: 'DIRECT-1' });
+      await partner.getPages(partner.endpoint('locations'), locationSchema);
+      await partner.getPages(partner.endpoint('sessions'), sessionSchema);
+      expect(partner.validationFailures).toEqual([]);
+    });
+
+    it('they register with us: at once their list shows their own party\'s CDRs, however far the read models lag', async () => {
+      const partner = await start();
+      const tokenA = await invite('emsp_at_once');
+      await runners.stop();
+      try {
+        await partner.registerWith(`${serverUrl}/ocpi/versions`, tokenA);
+        const { items, pages } = await partner.getPages(partner.endpoint('cdrs'), cdrSchema);
+        expect(items.map((cdr) => cdr.id)).toEqual(['CDR-DE']);
+        expect(pages[0]!.total).toBe('1');
+      } finally {
+        runners = startRunners();
+      }
+    });
+
+    it('registered by another process (csms ocpi register on the database): the partner reaches us with B at once, and lists its CDRs', async () => {
+      const partner = await start();
+      // The CLI's own bus and partner directory: nothing of it is in this server's memory.
+      const cli = cliCredentialsDeps({ db, bus: createCommandBus({ eventStore, clock: systemClock }), clock: systemClock, tenantId: 'default', settings: ocpiSettings });
+      const outcome = await registerOcpiPartner(cli, { partnerId: 'emsp_cli', url: partner.versionsUrl, token: partner.tokenA }, `${serverUrl}/ocpi/versions`, 'user:test');
+      expect(outcome).toMatchObject({ partnerId: 'emsp_cli', version: '2.2.1' });
+      const { items, pages } = await partner.getPages(partner.endpoint('cdrs'), cdrSchema);
+      expect(items.map((cdr) => cdr.id)).toEqual(['CDR-DE']);
+      expect(pages[0]!.total).toBe('1');
+    });
   });
 });

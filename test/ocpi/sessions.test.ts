@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Decimal } from 'decimal.js';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { systemClock } from '../../adapters/clock/clock.js';
+import { fixedClock, systemClock } from '../../adapters/clock/clock.js';
 import { openPostgresEventStore } from '../../adapters/event-store/postgres.js';
 import type { EventStore } from '../../adapters/event-store/port.js';
 import type { SqlDatabase } from '../../adapters/sql/port.js';
@@ -76,7 +76,8 @@ describe('OCPI sessions (Sender)', () => {
     bus = createCommandBus({ eventStore, clock: systemClock });
     runners = startProjectionRunners({ db, eventStore }, { projections: [partnersProjection, locationsProjection, ocpiSessionsProjection] });
     server = await buildServer({
-      db, eventStore, bus, logLevel: 'silent',
+      // The server's "now" closes an active session's last charging period.
+      db, eventStore, bus, logLevel: 'silent', clock: fixedClock(at(25)),
       ocpi: { publicUrl: null, secret: null, roles: [{ role: 'CPO', country_code: 'NL', party_id: 'CSM', business_details: { name: 'Open-CSMS test' } }] },
     });
     serverUrl = await server.listen({ host: '127.0.0.1', port: 0 });
@@ -154,7 +155,7 @@ describe('OCPI sessions (Sender)', () => {
     });
     expect(active.charging_periods?.map((p) => [p.start_date_time, p.dimensions])).toEqual([
       ['2025-03-01T10:00:00Z', [{ type: 'ENERGY', volume: 0 }, { type: 'PARKING_TIME', volume: 0.0167 }]],
-      ['2025-03-01T10:01:00Z', [{ type: 'ENERGY', volume: 0.5001 }, { type: 'TIME', volume: 0.15 }]],
+      ['2025-03-01T10:01:00Z', [{ type: 'ENERGY', volume: 0.5001 }, { type: 'TIME', volume: 0.4 }]],
     ]);
     expect(completed).toMatchObject({ status: 'COMPLETED', kwh: 1.9995, end_date_time: '2025-03-01T10:20:00Z' });
   });
@@ -214,5 +215,29 @@ describe('OCPI sessions (Sender)', () => {
     expect(['TransactionStarted', 'MeterReadingRecorded', 'ChargingStateChanged', 'TransactionEnded', 'ChargingPreferencesSet'].map(changeOf)).toEqual([
       ['object'], ['status'], ['object'], ['object'], [],
     ]);
+  });
+
+  it('charging periods partition the session: a state sent with the start or the end is no extra period, no energy goes into parking', async () => {
+    // As a 2.0.1 station reports it: Started with chargingState EVConnected, Updated messages whose
+    // state change and reading share a timestamp, Ended with chargingState Idle.
+    await start('tx-periods', 'CARD-EMP');
+    const state = (changedAt: string, value: 'EVConnected' | 'Charging' | 'Idle') => send('tx-periods', { type: 'RecordChargingState', stationId: 'CP-1', state: value, changedAt });
+    const reading = (sampledAt: string, wh: string) => send('tx-periods', { type: 'RecordMeterReading', stationId: 'CP-1', sampledAt, registerWh: new Decimal(wh) });
+    await state(at(0), 'EVConnected');
+    await state(at(2), 'Charging');
+    await reading(at(10), '1500.5');
+    await state(at(20), 'EVConnected');
+    await reading(at(20), '2000.5');
+    await reading(at(25), '2000.5');
+    await state(at(30), 'Idle');
+    await send('tx-periods', { type: 'EndTransaction', stationId: 'CP-1', endedAt: at(30), meterStopWh: new Decimal('2000.5'), reason: 'Local' });
+    await runners.idle();
+    const session = (await crawl('', hubToken)).sessions.find((s) => s.id === 'tx-periods')!;
+    expect(session.charging_periods?.map((p) => [p.start_date_time, p.dimensions])).toEqual([
+      ['2025-03-01T10:00:00Z', [{ type: 'ENERGY', volume: 0 }, { type: 'PARKING_TIME', volume: 0.0333 }]],
+      ['2025-03-01T10:02:00Z', [{ type: 'ENERGY', volume: 1 }, { type: 'TIME', volume: 0.3 }]],
+      ['2025-03-01T10:20:00Z', [{ type: 'ENERGY', volume: 0 }, { type: 'PARKING_TIME', volume: 0.1667 }]],
+    ]);
+    expect(session).toMatchObject({ status: 'COMPLETED', kwh: 1, end_date_time: '2025-03-01T10:30:00Z' });
   });
 });

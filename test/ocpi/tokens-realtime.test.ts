@@ -55,7 +55,9 @@ describe('OCPI real-time authorizer', () => {
       if (answer === 'down') return reply.code(503).send('down');
       if (answer === 'unknown') return envelope(undefined, 2004);
       if (typeof answer === 'object') await new Promise((resolve) => setTimeout(resolve, answer.delayMs));
-      return envelope({ allowed: typeof answer === 'object' ? answer.allowed : answer, token: {} });
+      // Tokens named REF-*: the answer carries an authorization_reference (REF-BAD: one OCPI cannot carry).
+      const reference = uid.startsWith('REF-') ? { authorization_reference: uid === 'REF-BAD' ? 'Référence-ü' : `AUTH-${uid}` } : {};
+      return envelope({ allowed: typeof answer === 'object' ? answer.allowed : answer, token: {}, ...reference });
     });
     emspUrl = (await emsps.listen({ host: '127.0.0.1', port: 0 })).replace('localhost', '127.0.0.1');
     // Seven eMSPs with a tokens Sender interface, one without.
@@ -95,6 +97,13 @@ describe('OCPI real-time authorizer', () => {
     const hurried = createRealtimeAuthorizer({ db, tenantId: 'default', sealer, us, timeoutMs: 200 });
     expect(await hurried('default', { idToken: 'U-3', type: 'ISO14443' }, station)).toBe('unreachable');
     expect(await hurried('other-tenant', { idToken: 'U-3', type: 'ISO14443' }, station)).toBe('unreachable');
+  });
+
+  it('passes the eMSP authorization_reference on; one a Session or CDR could not carry (not CiString(36)) is dropped, the answer kept', async () => {
+    reset({ p1: 'ALLOWED' });
+    const authorize = createRealtimeAuthorizer({ db, tenantId: 'default', sealer, us });
+    expect(await authorize('default', { idToken: 'REF-GOOD', type: 'ISO14443' }, station)).toEqual({ allowed: 'ALLOWED', authorizationReference: 'AUTH-REF-GOOD' });
+    expect(await authorize('default', { idToken: 'REF-BAD', type: 'ISO14443' }, station)).toEqual({ allowed: 'ALLOWED' });
   });
 
   it("a known token is asked of its own eMSP only, with the token's OCPI type", async () => {

@@ -144,10 +144,11 @@ describe('OCPI tokens (Receiver), pull and real-time authorization', () => {
 
   type JsonResponse = Omit<Response, 'json'> & { json(): Promise<any> };
   const routing = { 'ocpi-from-country-code': 'DE', 'ocpi-from-party-id': 'EMP', 'ocpi-to-country-code': 'NL', 'ocpi-to-party-id': 'CSM' };
-  const call = (method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<JsonResponse> =>
+  /** `routed: false`: as a direct eMSP that leaves the routing headers out. */
+  const call = (method: string, path: string, body?: unknown, headers: Record<string, string> = {}, routed = true): Promise<JsonResponse> =>
     fetch(`${serverUrl}/ocpi/2.2.1/tokens${path}`, {
       method,
-      headers: { authorization: authorizationHeader(theirToken), ...routing, ...(body ? { 'content-type': 'application/json' } : {}), ...headers },
+      headers: { authorization: authorizationHeader(theirToken), ...(routed ? routing : {}), ...(body ? { 'content-type': 'application/json' } : {}), ...headers },
       ...(body ? { body: JSON.stringify(body) } : {}),
     });
   const readModel = async (uid: string) =>
@@ -169,6 +170,35 @@ describe('OCPI tokens (Receiver), pull and real-time authorization', () => {
       const get = await call('GET', '/DE/EMP/CARD-1?type=RFID');
       expect(get.status).toBe(200);
       expect((await get.json()).data).toEqual({ ...ocpiToken('CARD-1', { group_id: 'G-1', language: 'de' }), last_updated: '2026-11-01T10:00:00.000Z' });
+    });
+
+    it('what a PUT or PATCH answered is what a GET answers at once, however far the read models lag', async () => {
+      // Read models stopped: as far behind as they can be (a lag of 30 ms made the GET answer 2004).
+      await runners.stop();
+      try {
+        expect((await call('PUT', '/DE/EMP/RYW-1', ocpiToken('RYW-1', { visual_number: 'V-1' }))).status).toBe(201);
+        const got = await call('GET', '/DE/EMP/RYW-1');
+        expect(got.status).toBe(200);
+        expect((await got.json()).data).toEqual({ ...ocpiToken('RYW-1', { visual_number: 'V-1' }), last_updated: '2026-11-01T10:00:00.000Z' });
+        const patch = await call('PATCH', '/DE/EMP/RYW-1', { valid: false, whitelist: 'NEVER', last_updated: '2026-11-04T10:00:00Z' });
+        expect((await patch.json()).status_code).toBe(1000);
+        const patched = (await (await call('GET', '/DE/EMP/RYW-1')).json()).data;
+        expect(patched).toMatchObject({ uid: 'RYW-1', valid: false, whitelist: 'NEVER', visual_number: 'V-1', last_updated: '2026-11-04T10:00:00.000Z' });
+        expect(await readModel('RYW-1')).toBeUndefined();
+      } finally {
+        runners = startProjectionRunners({ db, eventStore }, { projections: [partnersProjection, tokensProjection] });
+      }
+    });
+
+    it('a direct eMSP may leave the routing headers out: it writes and reads as the party of its credentials', async () => {
+      const put = await call('PUT', '/DE/EMP/DIRECT-1', ocpiToken('DIRECT-1'), {}, false);
+      expect(put.status).toBe(201);
+      expect(put.headers.get('ocpi-to-party-id')).toBe('EMP');
+      expect(put.headers.get('ocpi-from-party-id')).toBe('CSM');
+      expect((await (await call('GET', '/DE/EMP/DIRECT-1', undefined, {}, false)).json()).data).toMatchObject({ uid: 'DIRECT-1', valid: true });
+      const other = await call('PUT', '/NL/OTH/DIRECT-2', ocpiToken('DIRECT-2', { country_code: 'NL', party_id: 'OTH' }), {}, false);
+      expect((await other.json()).status_code).toBe(2001);
+      expect(await tokenEvents('DIRECT-2')).toEqual([]);
     });
 
     it('GET of a token we do not have: HTTP 404 with 2004', async () => {

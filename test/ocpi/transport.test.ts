@@ -12,12 +12,16 @@ import { checkUrlMatchesBody, parseOcpi } from '../../ocpi/transport/validate.js
 
 const clock = fixedClock('2024-05-01T12:00:00Z');
 const tokens: Record<string, OcpiCaller> = {
-  'token-c': { partnerId: 'emsp1', registered: true, token: 'token-c' },
-  'token-a': { partnerId: 'emsp2', registered: false, token: 'token-a' },
+  'token-c': { partnerId: 'emsp1', registered: true, token: 'token-c', roles: [{ role: 'EMSP', countryCode: 'DE', partyId: 'ABC' }] },
+  'token-a': { partnerId: 'emsp2', registered: false, token: 'token-a', roles: [] },
+  // A platform serving two eMSP parties, and a hub: both must say who sends (routing headers).
+  'token-platform': { partnerId: 'platform', registered: true, token: 'token-platform', roles: [{ role: 'EMSP', countryCode: 'DE', partyId: 'ABC' }, { role: 'EMSP', countryCode: 'DE', partyId: 'XYZ' }] },
+  'token-hub': { partnerId: 'hub', registered: true, token: 'token-hub', roles: [{ role: 'HUB', countryCode: 'NL', partyId: 'HUB' }] },
 };
 const transport: OcpiTransport = {
   clock,
   authenticator: { authenticate: async (candidates) => candidates.map((c) => tokens[c]).find((caller) => caller !== undefined) ?? null },
+  us: [{ countryCode: 'NL', partyId: 'CSM' }],
 };
 const objects = Array.from({ length: 7 }, (_, i) => ({ id: `obj-${i}`, last_updated: new Date(Date.UTC(2024, 0, 7 - i)).toISOString() }));
 const auth = { authorization: authorizationHeader('token-c') };
@@ -52,6 +56,7 @@ beforeAll(async () => {
         },
       });
       ocpiRoute(ocpi, transport, { method: 'GET', url: '/2.2.1/boom', module: 'things', handler: async () => Promise.reject(new Error('bug')) });
+      ocpiRoute(ocpi, transport, { method: 'GET', url: '/2.2.1/sender', module: 'things', handler: async (_r, _p, context) => ({ data: context.routing }) });
     },
     { prefix: '/ocpi' },
   );
@@ -125,11 +130,51 @@ describe('envelope and message ids (spec 4.1.7, 4.2)', () => {
 });
 
 describe('routing headers (spec 4.1.8)', () => {
-  it('are required on functional modules: 2001 naming the missing ones', async () => {
+  const withToken = (token: string, headers: Record<string, string> = {}) => ({ authorization: authorizationHeader(token), ...headers });
+  const sender = (headers: Record<string, string>) => app.inject({ method: 'GET', url: '/ocpi/2.2.1/sender', headers });
+
+  it('may be left out on a direct link (one party each side): the sender is the party of the credentials', async () => {
+    const response = await sender(withToken('token-c'));
+    expect(response.json()).toMatchObject({ status_code: 1000, data: { from: { countryCode: 'DE', partyId: 'ABC' }, to: { countryCode: 'NL', partyId: 'CSM' } } });
+    // The response still names both parties, as a Direct response does.
+    expect(response.headers['ocpi-to-party-id']).toBe('ABC');
+    expect(response.headers['ocpi-from-party-id']).toBe('CSM');
+  });
+
+  it('are required from a platform with several parties and from a hub: 2001 saying why', async () => {
+    const platform = (await sender(withToken('token-platform'))).json();
+    expect(platform.status_code).toBe(2001);
+    expect(platform.status_message).toMatch(/routing headers required: your credentials hold 2 parties \(DE\*ABC, DE\*XYZ\)/);
+    const hub = (await sender(withToken('token-hub'))).json();
+    expect(hub.status_code).toBe(2001);
+    expect(hub.status_message).toMatch(/routing headers required: you connect as a HUB/);
+    // With them, the platform's second party is the sender.
+    const second = (await sender(withToken('token-platform', { ...routing, 'ocpi-from-country-code': 'DE', 'ocpi-from-party-id': 'xyz' }))).json();
+    expect(second).toMatchObject({ status_code: 1000, data: { from: { countryCode: 'DE', partyId: 'XYZ' } } });
+  });
+
+  it('OCPI-from must be a party of the caller\'s credentials; a hub forwards for any party', async () => {
+    const other = (await sender(withToken('token-c', { ...routing, 'ocpi-from-party-id': 'XYZ' }))).json();
+    expect(other.status_code).toBe(2001);
+    expect(other.status_message).toMatch(/OCPI-from DE\*XYZ is not a party of your credentials \(DE\*ABC\)/);
+    const viaHub = (await sender(withToken('token-hub', { ...routing, 'ocpi-from-country-code': 'FR', 'ocpi-from-party-id': 'ANY' }))).json();
+    expect(viaHub).toMatchObject({ status_code: 1000, data: { from: { countryCode: 'FR', partyId: 'ANY' } } });
+  });
+
+  it('OCPI-to must be us', async () => {
+    const elsewhere = (await sender(withToken('token-c', { ...routing, 'ocpi-to-party-id': 'OTH' }))).json();
+    expect(elsewhere.status_code).toBe(2001);
+    expect(elsewhere.status_message).toMatch(/OCPI-to NL\*OTH is not us \(NL\*CSM\)/);
+  });
+
+  it('when some are sent, all four must be, well formed: 2001 naming the missing ones', async () => {
     const response = await app.inject({ method: 'GET', url: '/ocpi/2.2.1/things', headers: { ...auth, 'ocpi-from-country-code': 'DE' } });
     expect(response.json().status_code).toBe(2001);
     expect(response.json().status_message).toMatch(/ocpi-from-party-id is missing/);
     expect(response.json().status_message).toMatch(/ocpi-to-country-code is missing/);
+    const malformed = (await sender(withToken('token-c', { ...routing, 'ocpi-from-country-code': 'DEU' }))).json();
+    expect(malformed.status_code).toBe(2001);
+    expect(malformed.status_message).toMatch(/ocpi-from-country-code must be 2 letters/);
   });
 
   it('are not required on configuration modules', async () => {

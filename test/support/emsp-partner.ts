@@ -82,6 +82,11 @@ export interface EmspPartnerOptions {
   readonly tokensPageSize?: number;
   /** Client options for calls to us (short timeouts in tests). */
   readonly client?: Omit<OcpiClientOptions, 'token' | 'routing' | 'correlationId'>;
+  /**
+   * false: it calls our functional modules without the OCPI-from/to headers, as a party talking
+   * to us directly may (transport_and_format, "Message Routing"). Default: it sends them.
+   */
+  readonly routingHeaders?: boolean;
 }
 
 type Json = Record<string, any>;
@@ -196,7 +201,8 @@ export class EmspPartner {
   }
 
   private clientOptions(token: string, functional: boolean): OcpiClientOptions {
-    const routing: OcpiRouting | undefined = functional && this.ourParty ? { from: emspParty, to: this.ourParty } : undefined;
+    const routed = functional && this.ourParty !== null && this.options.routingHeaders !== false;
+    const routing: OcpiRouting | undefined = routed ? { from: emspParty, to: this.ourParty! } : undefined;
     return { ...this.options.client, token, ...(routing ? { routing } : {}) };
   }
 

@@ -10,7 +10,7 @@ import {
   type TokenFacts,
   type TokenState,
 } from '../../../domain/token/index.js';
-import type { AuthorizationBasis, AuthorizationResult } from '../../../domain/transaction/events.js';
+import { authorizationReferenceSchema, type AuthorizationBasis, type AuthorizationResult } from '../../../domain/transaction/events.js';
 import { invariant } from '../../../domain/shared/assert.js';
 import type { Translation } from './context.js';
 
@@ -58,6 +58,10 @@ export interface AuthorizationDecision {
   readonly basis: AuthorizationBasis;
   /** The token's facts when known (expiry and group for the answer's cache hints). */
   readonly facts: TokenFacts | null;
+  /** The eMSP's authorization_reference: its real-time answer's, or its START_SESSION's (remote start). */
+  readonly authorizationReference?: string;
+  /** basis 'remoteStart': the station operation that sent the remote start. */
+  readonly remoteStartOperationId?: string;
 }
 
 /** OCPI 2.2.1 AllowedType: an eMSP's real-time answer. */
@@ -106,7 +110,12 @@ export async function decideAuthorization(translation: Translation, idToken: IdT
   const realtime = translation.deps.realtimeAuthorizer;
   if (realtime !== undefined && asksEmsp(state, at)) {
     const answer = await realtime(translation.tenantId, idToken, { stationId: translation.stationId, ...(evseId == null ? {} : { evseId }) });
-    if (answer !== 'unreachable') return { result: resultOfRealtime[answer.allowed], basis: 'realtime', facts };
+    if (answer !== 'unreachable') {
+      // Kept only when a Session and CDR can carry it (CiString(36)); the eMSP's answer stands either way.
+      const usable = answer.authorizationReference !== undefined && authorizationReferenceSchema.safeParse(answer.authorizationReference).success;
+      const reference = usable ? { authorizationReference: answer.authorizationReference } : {};
+      return { result: resultOfRealtime[answer.allowed], basis: 'realtime', facts, ...reference };
+    }
   }
   if (state.status === 'none') {
     const policy = translation.deps.unknownTokenPolicy ?? 'reject';
@@ -118,6 +127,17 @@ export async function decideAuthorization(translation: Translation, idToken: IdT
   const status = authorizationStatus(state, at, context);
   const basis = acceptedByOfflineWhitelist(state, at, context) ? 'offlineWhitelist' : 'token';
   return { result: status, basis, facts: state.facts };
+}
+
+/**
+ * A start that follows a remote start the station accepted: the token in the command was the
+ * authorization (OCPI START_SESSION: "The Token provided in this request is authorized by the
+ * eMSP"; an operator chose to start). Nobody is asked again, and the station is answered Accepted,
+ * or it would stop the transaction it was asked to start (1.6 StopTransactionOnInvalidId).
+ */
+export function remoteStartAuthorization(remoteStart: { readonly operationId: string; readonly authorizationReference: string | null }): AuthorizationDecision {
+  const reference = remoteStart.authorizationReference === null ? {} : { authorizationReference: remoteStart.authorizationReference };
+  return { result: 'Accepted', basis: 'remoteStart', facts: null, remoteStartOperationId: remoteStart.operationId, ...reference };
 }
 
 /** OCPP 1.6 AuthorizationStatus has no Unknown/NoCredit/NotAt...: they are all "not allowed": Invalid. */

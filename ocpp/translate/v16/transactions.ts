@@ -6,6 +6,7 @@ import type { Translation } from '../shared/context.js';
 import { readingsFrom16, type Ocpp16MeterValue } from '../shared/meter-values.js';
 import { recordStationMeterValues } from '../shared/reports.js';
 import { recordOrRefuse } from '../shared/refusals.js';
+import { claimRemoteStart } from '../shared/remote-starts.js';
 import { authorizeAndRecord } from '../shared/transactions.js';
 
 /** OCPP 1.6 has no token types: an idTag is recorded as ISO14443 (domain/shared/values.ts). */
@@ -34,6 +35,8 @@ interface StartTransaction16 {
  * 1.6 StartTransaction (§4.8): we assign the integer id; connector n is EVSE n connector 1. The
  * start key is the start's own facts, so a retry under any message id gets the same id and answer.
  * A refused token still starts the transaction (the station stops it, §4.8 StopTransactionOnInvalidId).
+ * 1.6 does not say a start follows a RemoteStartTransaction: an open remote start of this station
+ * for this idTag (and connector, when it named one) claims it, and authorizes it (auth method COMMAND).
  */
 export async function startTransaction16(translation: Translation, payload: StartTransaction16): Promise<unknown> {
   const startedAtMs = Date.parse(payload.timestamp);
@@ -41,12 +44,14 @@ export async function startTransaction16(translation: Translation, payload: Star
   const transactionId = await translation.deps.transactionIds.idFor(translation.tenantId, startKey);
   const aggregateId = String(transactionId);
   const token = idTag(payload.idTag);
+  const remoteStart = await claimRemoteStart(translation, { transactionId: aggregateId, evseId: payload.connectorId, idToken: token });
   const decision = await authorizeAndRecord(translation, {
     idToken: token,
     at: payload.timestamp,
     aggregateId,
     commandId: translation.commandId('authorize', { contentOnly: true }),
     evseId: payload.connectorId,
+    remoteStart,
   });
   await translation.send(
     {

@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { CommandBusOverloadedError, type CommandBus } from '../../../commands/bus.js';
+import { fixedClock } from '../../../adapters/clock/clock.js';
+import { CommandBusOverloadedError, createCommandBus, type CommandBus } from '../../../commands/bus.js';
+import type { RecordRemoteStart } from '../../../domain/station/remote-start/commands.js';
+import { createCsmsOcppHandler } from '../../csms-handler.js';
+import { remoteStartStreamId } from '../../operations/remote-starts.js';
+import { memoryTransactionIdAllocator } from '../../transaction-ids.js';
 import { OcppCallError } from '../../errors.js';
 import { csmsUnderTest } from '../shared/test-support.js';
 
@@ -376,5 +381,76 @@ describe('OCPP 1.6 translation: a full session', () => {
     const state = await loadTransaction(csms.eventStore, 't1', String(transactionId));
     expect(state.status).toBe('ended');
     expect(energySoFarWh(state).toFixed()).toBe('7250');
+  });
+});
+
+describe('OCPP 1.6 translation: remote starts and how a start was authorized', () => {
+  const appTag = 'APP-USER-1';
+  /** What the operation runner records before it sends RemoteStartTransaction (ocpp/operations/run.ts). */
+  const recordRemoteStart = (csms: ReturnType<typeof csmsUnderTest>, overrides: Partial<RecordRemoteStart> = {}) => {
+    const command: RecordRemoteStart = {
+      type: 'RecordRemoteStart', operationId: 'op-1', stationId: 'CP-1', evseId: 1, idToken: { idToken: appTag, type: 'Central' },
+      remoteStartId: null, authorizationReference: 'REF-START-1', requestedBy: 'partner:emsp', requestedAt: csms.clock.now().toISOString(), ...overrides,
+    };
+    return csms.bus.send({
+      commandId: `remote-start-${command.operationId}`, tenantId: 't1', aggregateId: remoteStartStreamId(command.stationId, { idTag: command.idToken.idToken }),
+      actor: 'partner:emsp', correlationId: 'c1', occurredAt: command.requestedAt, command,
+    });
+  };
+  const start = { connectorId: 1, idTag: appTag, meterStart: 1000, timestamp: at(5) };
+
+  it('StartTransaction after a remote start claims it: authorized by it with the eMSP reference, Accepted though we hold no such token', async () => {
+    const csms = csmsUnderTest('ocpp1.6');
+    await recordRemoteStart(csms);
+    await csms.newEvents();
+    const answer = await csms.call('StartTransaction', start, { messageId: 'st1' });
+    expect(answer).toEqual({ transactionId: 1, idTagInfo: { status: 'Accepted' } });
+    expect(await csms.newEvents()).toEqual([
+      { type: 'RemoteStartClaimed', streamId: expect.stringMatching(/^remoteStart-t1-/), data: expect.objectContaining({ operationId: 'op-1', transactionId: '1', authorizationReference: 'REF-START-1' }) },
+      {
+        type: 'TransactionAuthorized',
+        streamId: 'transaction-t1-1',
+        data: expect.objectContaining({ result: 'Accepted', basis: 'remoteStart', authorizationReference: 'REF-START-1', remoteStartOperationId: 'op-1' }),
+      },
+      { type: 'TransactionStarted', streamId: 'transaction-t1-1', data: expect.objectContaining({ transactionId: '1' }) },
+    ]);
+    // The station resending its start (new message id after a reconnect) gets the same answer; nothing new.
+    expect(await csms.call('StartTransaction', start, { messageId: 'st1-again' })).toEqual(answer);
+    expect(await csms.newEvents()).toEqual([]);
+  });
+
+  it('a restart between the remote start and the StartTransaction loses nothing: the remote start is in the event store', async () => {
+    const before = csmsUnderTest('ocpp1.6');
+    await recordRemoteStart(before);
+    // A new process: its own bus, handler and id allocator over the same store, nothing in memory.
+    const bus = createCommandBus({ eventStore: before.eventStore, clock: before.clock });
+    const after = createCsmsOcppHandler({
+      bus, eventStore: before.eventStore, clock: before.clock, transactionIds: memoryTransactionIdAllocator(), defaultTenantId: 't1', registrationPolicy: { unknownStation: 'Accepted' },
+    });
+    const answer = await after.handleCall({ stationId: 'CP-1', ocppVersion: 'ocpp1.6', messageId: 'st1', connectionId: 'socket-2', admission: 'accepted' }, 'StartTransaction', start);
+    expect(answer).toMatchObject({ idTagInfo: { status: 'Accepted' } });
+    const authorized = (await before.eventStore.readStream('transaction-t1-1'))[0]!;
+    expect(authorized.data).toMatchObject({ basis: 'remoteStart', authorizationReference: 'REF-START-1' });
+  });
+
+  it('a start is local when the remote start is past its window, was for another connector, or is claimed already', async () => {
+    const csms = csmsUnderTest('ocpp1.6', { clock: fixedClock('2025-06-01T12:11:00.000Z') });
+    await csms.issueToken(appTag);
+    await recordRemoteStart(csms, { requestedAt: '2025-06-01T12:00:00.000Z' });
+    await recordRemoteStart(csms, { operationId: 'op-2', evseId: 2, requestedAt: '2025-06-01T12:10:00.000Z' });
+    await csms.call('StartTransaction', start);
+    const authorizations = async () => (await csms.all()).filter((event) => event.type === 'TransactionAuthorized').map((event) => event.data);
+    // op-1 is 11 minutes old, op-2 asked for connector 2: our token list decides.
+    expect(await authorizations()).toEqual([expect.objectContaining({ basis: 'token', result: 'Accepted' })]);
+    await csms.call('StartTransaction', { ...start, connectorId: 2 });
+    await csms.call('StartTransaction', { ...start, connectorId: 2, timestamp: at(30) });
+    expect((await authorizations()).map((data) => data.basis)).toEqual(['token', 'remoteStart', 'token']);
+  });
+
+  it('StartTransaction with a token the eMSP authorizes in real time records basis realtime with its authorization reference', async () => {
+    const csms = csmsUnderTest('ocpp1.6', { realtimeAuthorizer: async () => ({ allowed: 'ALLOWED', authorizationReference: 'RT-REF-1' }) });
+    expect(await csms.call('StartTransaction', { ...start, idTag: 'RT-CARD' })).toMatchObject({ idTagInfo: { status: 'Accepted' } });
+    const authorized = (await csms.newEvents()).find((event) => event.type === 'TransactionAuthorized');
+    expect(authorized?.data).toMatchObject({ basis: 'realtime', authorizationReference: 'RT-REF-1' });
   });
 });

@@ -6,6 +6,7 @@ import { ocpp201IdTokenInfo, type AuthorizationDecision } from '../shared/author
 import type { Translation } from '../shared/context.js';
 import { readingsFrom201, registerWithContext201, type Ocpp201MeterValue } from '../shared/meter-values.js';
 import { recordOrRefuse } from '../shared/refusals.js';
+import { claimRemoteStart } from '../shared/remote-starts.js';
 import { authorizeAndRecord } from '../shared/transactions.js';
 
 /** Fixed namespace for 2.0.1 transaction aggregate ids (uuid v5); changing it would split sessions. */
@@ -39,7 +40,7 @@ interface TransactionEvent201 {
   seqNo: number;
   offline?: boolean;
   reservationId?: number;
-  transactionInfo: { transactionId: string; chargingState?: string; stoppedReason?: string };
+  transactionInfo: { transactionId: string; chargingState?: string; stoppedReason?: string; remoteStartId?: number };
   idToken?: IdToken201;
   evse?: { id: number; connectorId?: number };
   meterValue?: Ocpp201MeterValue[];
@@ -69,15 +70,22 @@ export async function transactionEvent201(translation: Translation, payload: Tra
   const readings = readingsFrom201(payload.meterValue).map((reading) => ({ ...reading, ...context }));
   const stationId = translation.stationId;
 
+  // F01/F02: the message that links the transaction to a RequestStartTransaction echoes its
+  // remoteStartId (triggerReason RemoteStart), on Started or, when the cable came first, on an Updated.
+  const remoteStartId = payload.transactionInfo.remoteStartId;
+  const remoteStart = remoteStartId === undefined ? null : await claimRemoteStart(translation, { transactionId: aggregateId, evseId: payload.evse?.id ?? null, idToken: token, remoteStartId });
+  // The remote start's token authorized the transaction even when this message names none.
+  const authorizedToken = token ?? remoteStart?.idToken ?? null;
   let decision: AuthorizationDecision | null = null;
-  if (token) {
+  if (authorizedToken) {
     decision = await authorizeAndRecord(translation, {
-      idToken: token,
+      idToken: authorizedToken,
       at: payload.timestamp,
       aggregateId,
       commandId: id('authorize'),
       evseId: payload.evse?.id ?? null,
       namedTransactionId: stationTransactionId,
+      remoteStart,
     });
   }
 
@@ -146,5 +154,6 @@ export async function transactionEvent201(translation: Translation, payload: Tra
       );
     }
   }
-  return decision ? { idTokenInfo: ocpp201IdTokenInfo(decision) } : {};
+  // TransactionEventResponse.idTokenInfo is the status of the idToken the request carried: none sent, none answered.
+  return decision && token ? { idTokenInfo: ocpp201IdTokenInfo(decision) } : {};
 }

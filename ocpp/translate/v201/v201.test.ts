@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { stationEventsPerReportKeptMax } from '../../../domain/station/index.js';
 import { energySoFarWh } from '../../../domain/transaction/state.js';
+import { remoteStartStreamId } from '../../operations/remote-starts.js';
 import { csmsUnderTest } from '../shared/test-support.js';
 import { loadTransaction } from '../shared/transaction-lookup.js';
 import { transactionAggregateId201 } from './transaction-event.js';
@@ -252,5 +253,44 @@ describe('OCPP 2.0.1 translation: a full session', () => {
     const state = await loadTransaction(csms.eventStore, 't1', transactionAggregateId201('CP-1', 'TX-A'));
     expect(state.status).toBe('ended');
     expect(energySoFarWh(state).toFixed()).toBe('7250');
+  });
+});
+
+describe('OCPP 2.0.1 translation: remote starts and how a transaction was authorized', () => {
+  const remoteStartId = 4711;
+  /** What the operation runner records before it sends RequestStartTransaction (ocpp/operations/run.ts). */
+  const recordRemoteStart = (csms: ReturnType<typeof csmsUnderTest>) =>
+    csms.bus.send({
+      commandId: 'remote-start-op-201', tenantId: 't1', aggregateId: remoteStartStreamId('CP-1', { remoteStartId }), actor: 'partner:emsp',
+      correlationId: 'c1', occurredAt: csms.clock.now().toISOString(),
+      command: {
+        type: 'RecordRemoteStart', operationId: 'op-201', stationId: 'CP-1', evseId: 1, idToken: tag, remoteStartId,
+        authorizationReference: 'REF-201', requestedBy: 'partner:emsp', requestedAt: csms.clock.now().toISOString(),
+      },
+    });
+  const authorizations = async (csms: ReturnType<typeof csmsUnderTest>) =>
+    (await csms.all()).filter((event) => event.type === 'TransactionAuthorized').map((event) => event.data);
+
+  it('Started with triggerReason RemoteStart and the remoteStartId claims the remote start: authorized by it with the eMSP reference', async () => {
+    const csms = csmsUnderTest('ocpp2.0.1');
+    await recordRemoteStart(csms);
+    const started = txEvent('Started', 0, at(2), {
+      triggerReason: 'RemoteStart', transactionInfo: { transactionId: 'TX-A', remoteStartId }, idToken: tag, evse: { id: 1, connectorId: 1 },
+    });
+    // A token we do not hold: the remote start authorized it, so the station is not told to stop.
+    expect(await csms.call('TransactionEvent', started)).toEqual({ idTokenInfo: { status: 'Accepted' } });
+    expect(await authorizations(csms)).toEqual([expect.objectContaining({ basis: 'remoteStart', authorizationReference: 'REF-201', remoteStartOperationId: 'op-201', idToken: tag })]);
+  });
+
+  it('cable first: the Updated that echoes the remoteStartId claims it, and records its token when the message names none', async () => {
+    const csms = csmsUnderTest('ocpp2.0.1');
+    await recordRemoteStart(csms);
+    await csms.call('TransactionEvent', txEvent('Started', 0, at(1), { triggerReason: 'CablePluggedIn', evse: { id: 1, connectorId: 1 } }));
+    const linked = txEvent('Updated', 1, at(2), { triggerReason: 'RemoteStart', transactionInfo: { transactionId: 'TX-A', remoteStartId } });
+    expect(await csms.call('TransactionEvent', linked)).toEqual({});
+    expect(await authorizations(csms)).toEqual([expect.objectContaining({ basis: 'remoteStart', authorizationReference: 'REF-201', idToken: tag, evseId: null })]);
+    // Another station echoing the same number claims nothing.
+    await csms.call('TransactionEvent', txEvent('Started', 0, at(3), { triggerReason: 'RemoteStart', transactionInfo: { transactionId: 'TX-B', remoteStartId }, evse: { id: 1 } }), { stationId: 'CP-2' });
+    expect(await authorizations(csms)).toHaveLength(1);
   });
 });

@@ -1,0 +1,122 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { creditCdrFrom } from '../cdr/credit.js';
+import { sampleIssued, sampleTariff } from '../cdr/fixtures.js';
+import { Money } from '../cdr/money.js';
+import { currencyMinorUnits } from '../tariff/currencies.js';
+import { linesForCdr } from './entries.js';
+import { vatSharesOf } from './vat.js';
+
+/** Energy and time at 21 %, parking at 9 %: the money-day tariff's two rates. */
+const twoRateTariff = {
+  ...sampleTariff,
+  elements: [
+    { price_components: [{ type: 'ENERGY', price: 0.3, vat: 21 }, { type: 'TIME', price: 1.2, vat: 21 }] },
+    { price_components: [{ type: 'PARKING_TIME', price: 2.5, vat: 9 }] },
+  ],
+};
+
+const shareRows = (shares: ReturnType<typeof vatSharesOf>) => shares.map((share) => [share.ratePercent, share.amount.toFixed()]);
+
+describe('vatSharesOf with several rates', () => {
+  it('splits the charged VAT in whole cents, by largest remainder, though the parts VAT is not whole cents', () => {
+    // 4-decimal OCPI parts: energy VAT 1.2859 (21 %), parking VAT 0.0789 (9 %): 1.3648 together; charged 1.36.
+    // In cents: 136 × 1.2859 / 1.3648 = 128.14 and 136 × 0.0789 / 1.3648 = 7.86; the cent left goes to 9 %.
+    const issued = sampleIssued({
+      tariffs: [twoRateTariff],
+      total_fixed_cost: undefined,
+      total_energy_cost: { excl_vat: '6.1234', incl_vat: '7.4093' },
+      total_parking_cost: { excl_vat: '0.8766', incl_vat: '0.9555' },
+      total_cost: { excl_vat: '7.00', incl_vat: '8.36' },
+    });
+    expect(shareRows(vatSharesOf(issued))).toEqual([
+      ['9', '0.08'],
+      ['21', '1.28'],
+    ]);
+    expect(linesForCdr(issued).lines.map((line) => [line.account, line.side, line.amount])).toEqual([
+      ['receivable:emsp:DE-EMP', 'debit', '8.36'],
+      ['revenue:charging', 'credit', '7'],
+      ['vat-payable:9', 'credit', '0.08'],
+      ['vat-payable:21', 'credit', '1.28'],
+    ]);
+    const credit = creditCdrFrom(issued, 'CDR-1-C', '2025-03-05T09:00:00Z');
+    expect(shareRows(vatSharesOf(credit))).toEqual([
+      ['9', '-0.08'],
+      ['21', '-1.28'],
+    ]);
+  });
+
+  it('breaks a tie of remainders towards the higher rate', () => {
+    // Parts VAT 0.005 at each rate, charged 0.01: half a cent each, the cent goes to 21 %.
+    const issued = sampleIssued({
+      tariffs: [twoRateTariff],
+      total_fixed_cost: undefined,
+      total_energy_cost: { excl_vat: '0.0238', incl_vat: '0.0288' },
+      total_parking_cost: { excl_vat: '0.0556', incl_vat: '0.0606' },
+      total_cost: { excl_vat: '0.08', incl_vat: '0.09' },
+    });
+    expect(shareRows(vatSharesOf(issued))).toEqual([['21', '0.01']]);
+  });
+
+  it('property: every line is whole minor units of its currency (JPY, EUR, KWD) and the lines sum to the charged totals exactly', () => {
+    const partExcl = fc.integer({ min: 0, max: 10_000_000 }).map((n) => new Money(n).dividedBy(10_000));
+    const rate = fc.integer({ min: 0, max: 250_000 }).map((n) => new Money(n).dividedBy(10_000));
+    const nudgeQuanta = fc.integer({ min: -3, max: 3 });
+    fc.assert(
+      fc.property(
+        fc.constantFrom('JPY', 'EUR', 'KWD'),
+        fc.tuple(partExcl, partExcl, partExcl),
+        fc.tuple(rate, rate),
+        nudgeQuanta,
+        (currency, [energy, time, parking], [highRate, lowRate], nudge) => {
+          fc.pre(!highRate.eq(lowRate));
+          const places = currencyMinorUnits(currency);
+          const quantum = new Money(10).pow(-places);
+          const part = (excl: Money, ratePercent: Money) => ({ excl_vat: excl.toFixed(4), incl_vat: excl.times(ratePercent.dividedBy(100).plus(1)).toFixed(4) });
+          const parts = { total_energy_cost: part(energy, highRate), total_time_cost: part(time, highRate), total_parking_cost: part(parking, lowRate) };
+          const exclCharged = energy.plus(time).plus(parking).toDecimalPlaces(places);
+          // The charged total: the parts' incl. VAT rounded, off by a few minor units as a min/max price or the rounding of each total may leave it.
+          const partsIncl = Object.values(parts).reduce((sum, price) => sum.plus(price.incl_vat), new Money(0));
+          const inclCharged = Money.max(exclCharged, partsIncl.toDecimalPlaces(places).plus(quantum.times(nudge)));
+          const tariff = {
+            ...sampleTariff,
+            currency,
+            elements: [
+              { price_components: [{ type: 'ENERGY', price: 0.3, vat: highRate.toNumber() }, { type: 'TIME', price: 1, vat: highRate.toNumber() }] },
+              { price_components: [{ type: 'PARKING_TIME', price: 2, vat: lowRate.toNumber() }] },
+            ],
+          };
+          const issued = sampleIssued({
+            currency,
+            tariffs: [tariff],
+            total_fixed_cost: undefined,
+            ...parts,
+            total_cost: { excl_vat: exclCharged.toFixed(places), incl_vat: inclCharged.toFixed(places) },
+          });
+          for (const cdr of [issued, creditCdrFrom(issued, 'C', '2025-03-05T09:00:00Z')]) {
+            const sign = cdr.cdr.credit === true ? -1 : 1;
+            let shares: ReturnType<typeof vatSharesOf>;
+            try {
+              shares = vatSharesOf(cdr);
+            } catch (error) {
+              // Charged VAT with no part carrying any (all parts free of VAT at these rates) has nothing to split by.
+              expect(String(error)).toMatch(/no cost total carries VAT/);
+              return;
+            }
+            const vatCharged = inclCharged.minus(exclCharged).times(sign);
+            expect(shares.reduce((sum, share) => sum.plus(share.amount), new Money(0)).toFixed()).toBe(vatCharged.toFixed());
+            expect(shares.every((share) => share.amount.decimalPlaces() <= places && share.amount.isNegative() === vatCharged.isNegative())).toBe(true);
+            const { lines } = linesForCdr(cdr);
+            expect(lines.every((line) => new Money(line.amount).decimalPlaces() <= places)).toBe(true);
+            const credited = (prefix: string) =>
+              lines.filter((l) => l.account.startsWith(prefix)).reduce((sum, l) => (l.side === 'credit' ? sum.plus(l.amount) : sum.minus(l.amount)), new Money(0));
+            expect(credited('revenue:').toFixed()).toBe(exclCharged.times(sign).toFixed());
+            expect(credited('vat-payable:').toFixed()).toBe(vatCharged.toFixed());
+            expect(credited('receivable:').negated().toFixed()).toBe(inclCharged.times(sign).toFixed());
+          }
+        },
+      ),
+      { numRuns: 200 },
+    );
+  });
+});
