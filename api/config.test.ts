@@ -19,7 +19,16 @@ describe('loadConfig', () => {
       adminApiToken: null,
       metrics: { token: null, listener: null },
       ocpi: { publicUrl: null, secret: null, roles: [{ role: 'CPO', country_code: 'NL', party_id: 'CSM', business_details: { name: 'Open-CSMS' } }] },
+      billing: { vatRateFallbackPercent: null },
     });
+  });
+
+  it('reads the fallback VAT rate for CDRs whose tariff names none, refusing one that is no rate', () => {
+    expect(loadConfig({ BILLING_VAT_RATE_FALLBACK: '21' }, '/x').billing).toEqual({ vatRateFallbackPercent: '21' });
+    expect(loadConfig({ BILLING_VAT_RATE_FALLBACK: '5.5' }, '/x').billing).toEqual({ vatRateFallbackPercent: '5.5' });
+    for (const bad of ['-1', '21%', '100.5', '5.12345', '1e1']) {
+      expect(() => loadConfig({ BILLING_VAT_RATE_FALLBACK: bad }, '/x')).toThrow(/BILLING_VAT_RATE_FALLBACK=.*VAT rate in percent|BILLING_VAT_RATE_FALLBACK=.*at most 100/);
+    }
   });
 
   it('reads the OCPI settings: public URL without a trailing slash, identity upper-cased', () => {

@@ -122,6 +122,13 @@ const environmentSchema = z.object({
   OCPI_COUNTRY_CODE: optional(z.string().regex(/^[A-Za-z]{2}$/, { message: 'must be 2 letters (ISO 3166-1 alpha-2)' })),
   OCPI_PARTY_ID: optional(z.string().regex(/^[A-Za-z0-9]{3}$/, { message: 'must be 3 letters or digits' })),
   OCPI_BUSINESS_NAME: optional(z.string().max(100, { message: 'must be at most 100 characters' })),
+  // Percent, as an OCPI tariff's vat: 0 to 100, at most 4 decimals (the tariff engine's VAT precision).
+  BILLING_VAT_RATE_FALLBACK: optional(
+    z
+      .string()
+      .regex(/^(0|[1-9]\d*)(\.\d{1,4})?$/, { message: 'must be a VAT rate in percent such as 21 or 5.5 (at most 4 decimals)' })
+      .refine((rate) => Number(rate) <= 100, { message: 'must be at most 100' }),
+  ),
 });
 
 /** Every variable read at start: `csms --help` and the README's configuration table list each (test/integration/cli-help.test.ts). */
@@ -179,6 +186,11 @@ export type Config = {
   readonly metrics: { readonly token: string | null; readonly listener: { readonly host: string; readonly port: number } | null };
   /** OCPI: public URL partners reach us at, the secret sealing partner tokens, our CPO identity. */
   readonly ocpi: OcpiSettings;
+  /**
+   * BILLING_VAT_RATE_FALLBACK: the VAT rate (percent) a CDR's VAT is posted at when its tariff
+   * snapshot names none and its figures state none exactly (BillingConfig.vatRateFallbackPercent); null: refused.
+   */
+  readonly billing: { readonly vatRateFallbackPercent: string | null };
 };
 
 /** Thrown with every invalid variable listed, so one start tells the operator everything to fix. */
@@ -264,6 +276,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd: string = p
         },
       ],
     },
+    billing: { vatRateFallbackPercent: values.BILLING_VAT_RATE_FALLBACK ?? null },
   };
 }
 

@@ -9,11 +9,14 @@ import { settlementCommandTypes, settlementDecider, type SettlementCommand } fro
 import {
   remoteStartCommandTypes,
   remoteStartDecider,
+  reservationCommandTypes,
+  reservationDecider,
   stationCommandTypes,
   stationDecider,
   stationOperationCommandTypes,
   stationOperationDecider,
   type RemoteStartCommand,
+  type ReservationCommand,
   type StationCommand,
   type StationOperationCommand,
 } from '../domain/station/index.js';
@@ -34,6 +37,7 @@ export type Command =
   | StationCommand
   | StationOperationCommand
   | RemoteStartCommand
+  | ReservationCommand
   | TransactionCommand
   | TokenCommand
   | CdrCommand
@@ -86,6 +90,7 @@ export function createCommandBus(deps: CommandBusDeps): CommandBus {
   const token = createCommandHandler(tokenDecider, handlerDeps);
   const stationOperation = createCommandHandler(stationOperationDecider, handlerDeps);
   const remoteStart = createCommandHandler(remoteStartDecider, handlerDeps);
+  const reservation = createCommandHandler(reservationDecider, handlerDeps);
   const cdr = createCommandHandler(cdrDecider, handlerDeps);
   const ledger = createCommandHandler(ledgerDecider, handlerDeps);
   const settlement = createCommandHandler(settlementDecider, handlerDeps);
@@ -105,6 +110,7 @@ export function createCommandBus(deps: CommandBusDeps): CommandBus {
   route(tokenCommandTypes, tokenDecider.aggregateType, token);
   route(stationOperationCommandTypes, stationOperationDecider.aggregateType, stationOperation);
   route(remoteStartCommandTypes, remoteStartDecider.aggregateType, remoteStart);
+  route(reservationCommandTypes, reservationDecider.aggregateType, reservation);
   route(cdrCommandTypes, cdrDecider.aggregateType, cdr);
   route(ledgerCommandTypes, ledgerDecider.aggregateType, ledger);
   route(settlementCommandTypes, settlementDecider.aggregateType, settlement);

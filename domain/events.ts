@@ -10,6 +10,7 @@ import { tariffEventDefinitions, type TariffEvent } from './tariff/aggregate/eve
 import { tariffScopeEventDefinitions, type TariffScopeEvent } from './tariff/aggregate/scope.js';
 import { stationOperationEventDefinitions, type StationOperationEvent } from './station/operation/events.js';
 import { remoteStartEventDefinitions, type RemoteStartEvent } from './station/remote-start/events.js';
+import { reservationEventDefinitions, type ReservationEvent } from './station/reservation/events.js';
 import { tokenEventDefinitions, type TokenEvent } from './token/events.js';
 import { transactionEventDefinitions, type TransactionEvent } from './transaction/events.js';
 
@@ -19,13 +20,14 @@ import { transactionEventDefinitions, type TransactionEvent } from './transactio
  * sees the current version; stored events are never rewritten.
  */
 
-export type AnyDomainEvent = StationEvent | StationOperationEvent | RemoteStartEvent | TransactionEvent | TokenEvent | CdrEvent | LedgerEvent | SettlementEvent | TariffEvent | TariffScopeEvent | PartnerEvent | LocationEvent;
+export type AnyDomainEvent = StationEvent | StationOperationEvent | RemoteStartEvent | ReservationEvent | TransactionEvent | TokenEvent | CdrEvent | LedgerEvent | SettlementEvent | TariffEvent | TariffScopeEvent | PartnerEvent | LocationEvent;
 export type EventType = AnyDomainEvent['type'];
 
 const definitions: readonly EventDefinition[] = [
   ...stationEventDefinitions,
   ...stationOperationEventDefinitions,
   ...remoteStartEventDefinitions,
+  ...reservationEventDefinitions,
   ...transactionEventDefinitions,
   ...tokenEventDefinitions,
   ...cdrEventDefinitions,

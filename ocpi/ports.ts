@@ -26,14 +26,29 @@ export interface StationCommandOptions {
  * station's own (2.0.1 evseId; 1.6 connectorId where 1.6 has no EVSE).
  */
 export interface OcpiStationCommands {
-  /** `authorizationReference`: START_SESSION's authorization_reference, for the Session and CDR of the transaction it starts. */
+  /**
+   * `authorizationReference`: START_SESSION's authorization_reference, for the Session and CDR of
+   * the transaction it starts; `authorizingParty`: the party of its Token, who pays for that session.
+   */
   startSession(
     stationId: string,
-    request: { evseId: number | null; idToken: string; idTokenType: string; remoteStartId: number; authorizationReference?: string },
+    request: {
+      evseId: number | null;
+      idToken: string;
+      idTokenType: string;
+      remoteStartId: number;
+      authorizationReference?: string;
+      authorizingParty?: { readonly countryCode: string; readonly partyId: string };
+    },
     options: StationCommandOptions,
   ): Promise<StationCommandOutcome>;
   stopSession(stationId: string, request: { transactionId: string }, options: StationCommandOptions): Promise<StationCommandOutcome>;
-  reserveNow(stationId: string, request: { reservationId: number; evseId: number | null; idToken: string; idTokenType: string; expiryDate: string }, options: StationCommandOptions): Promise<StationCommandOutcome>;
+  /** `authorizationReference`: RESERVE_NOW's, for the Session and CDR of the transaction that uses the reservation. */
+  reserveNow(
+    stationId: string,
+    request: { reservationId: number; evseId: number | null; idToken: string; idTokenType: string; expiryDate: string; authorizationReference?: string },
+    options: StationCommandOptions,
+  ): Promise<StationCommandOutcome>;
   cancelReservation(stationId: string, request: { reservationId: number }, options: StationCommandOptions): Promise<StationCommandOutcome>;
   unlockConnector(stationId: string, request: { evseId: number; connectorId: number }, options: StationCommandOptions): Promise<StationCommandOutcome>;
   /** A charging profile for a running transaction (OCPI chargingprofiles PUT). */

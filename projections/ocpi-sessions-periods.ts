@@ -161,8 +161,11 @@ function indexAt(periods: readonly PeriodRow[], atMs: number): number {
 
 /**
  * After a reading. `open` are the session's open periods (the last period whose start register
- * is known, and the pending ones after it); `previous` is the session's latest register before
- * this reading. A register sampled at or after `previous` fills the pending starts up to it; the
+ * is known, and the pending ones after it); `previous` is the session's register before this
+ * reading (`registerBefore`). `counts`: the session's energy rule counted the reading (it is the
+ * session's new highest register, domain/transaction/meter-energy.ts): a start/stop copy, a
+ * reading before the start, below the start or below an earlier reading spreads nothing. A
+ * counted register sampled at or after `previous` fills the pending starts up to it; the
  * reading's current and power go to the open period it falls in (a closed one keeps its figures).
  */
 export function periodsAfterReading(
@@ -170,11 +173,13 @@ export function periodsAfterReading(
   previous: RegisterPoint | null,
   reading: TransactionEventData<'MeterReadingRecorded'>,
   sessionEnded: boolean,
+  counts: boolean,
 ): PeriodRow[] {
   let periods = [...open];
   const sampledMs = ms(reading.sampledAt);
+  const rising = previous === null || (sampledMs >= ms(previous.at) && new Decimal(reading.registerWh ?? -1).gte(previous.wh));
   // After the end the stop register is the last word (the session's energy ignores later readings too).
-  if (!sessionEnded && reading.registerWh !== null && (previous === null || sampledMs >= ms(previous.at))) {
+  if (!sessionEnded && counts && reading.registerWh !== null && rising) {
     const latest = { at: reading.sampledAt, wh: reading.registerWh };
     periods = withEndRegisters(spreadRegister(periods, previous, latest), latest);
   }
@@ -261,8 +266,9 @@ export function periodsAtEnd(
 }
 
 /**
- * The session's latest register before an event: its latest reading, else the station's meter
- * start at the session's start, else none.
+ * The session's register before an event: the highest register its counted readings reached
+ * (`latest_register_*`, see ocpi-sessions.ts withReading), or the meter start at the session's
+ * start when that is higher (readings below the start count for nothing), else none.
  */
 export function registerBefore(session: {
   readonly latest_register_at?: unknown;
@@ -270,7 +276,8 @@ export function registerBefore(session: {
   readonly start_date_time?: unknown;
   readonly meter_start_wh?: unknown;
 }): RegisterPoint | null {
-  if (session.latest_register_at != null && session.latest_register_wh != null) return { at: String(session.latest_register_at), wh: String(session.latest_register_wh) };
-  if (session.meter_start_wh != null && session.start_date_time != null) return { at: String(session.start_date_time), wh: String(session.meter_start_wh) };
-  return null;
+  const latest = session.latest_register_at != null && session.latest_register_wh != null ? { at: String(session.latest_register_at), wh: String(session.latest_register_wh) } : null;
+  const start = session.meter_start_wh != null && session.start_date_time != null ? { at: String(session.start_date_time), wh: String(session.meter_start_wh) } : null;
+  if (latest === null || start === null) return latest ?? start;
+  return new Decimal(latest.wh).gte(start.wh) ? latest : start;
 }

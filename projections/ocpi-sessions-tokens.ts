@@ -50,6 +50,17 @@ export function withToken(tokens: ReadonlyMap<string, Row>, session: Row, idToke
   };
 }
 
+/**
+ * The eMSP that authorized the session (its real-time answer, its START_SESSION) is the cdr_token's
+ * party, whether we hold the token or not; the contract of our copy of the token only when that
+ * copy is the same eMSP's (else the uid stands for it, as for any token we do not hold).
+ */
+export function withAuthorizingParty(tokens: ReadonlyMap<string, Row>, session: Row, party: { readonly countryCode: string; readonly partyId: string }): Row {
+  const token = tokenByUid(tokens, String(session.tenant_id), String(session.token_uid));
+  const same = token !== undefined && token.country_code === party.countryCode && token.party_id === party.partyId;
+  return { ...session, token_country_code: party.countryCode, token_party_id: party.partyId, contract_id: same ? (token.contract_id ?? null) : null };
+}
+
 /** Adds to `tokens` the stored tokens with one of these uids (the tokens the batch's sessions name). */
 export async function loadTokensByUid(tx: SqlExecutor, schema: string, tokens: Map<string, Row>, tenants: readonly string[], uids: readonly string[]): Promise<void> {
   if (uids.length === 0) return;

@@ -18,8 +18,11 @@ import {
   TransactionStarted,
   type ChargingState,
   type SampledValue,
+  type TransactionEvent,
+  type TransactionEventData,
 } from '../domain/transaction/events.js';
 import { sessionOf, type PeriodRow as OcpiPeriodRow, type SessionRow } from '../ocpi/sessions/objects.js';
+import { meteredEnergyWh } from '../commands/process/session-samples.js';
 import { sessionSchema, type ChargingPeriod, type Session } from '../ocpi/schemas/index.js';
 import { createTestPgliteDatabase } from '../test/support/services.js';
 import { migrateProjections, startProjectionRunners } from './index.js';
@@ -42,6 +45,13 @@ const ended = (minute: number, meterStopWh: string, meterStopSource: 'station' |
 const sampled = (measurand: string, value: string, phase: string | null, unit: string): SampledValue => ({
   value, measurand, phase, unit, multiplier: null, context: null, location: null,
 });
+
+/** The CDR's total_energy for the same events (commands/process/cdr-builder.ts: the metered energy in kWh, 4 decimals). */
+function cdrTotalEnergy(events: readonly DomainEvent[]): string {
+  const data = <T extends TransactionEvent['type']>(type: T) => events.filter((e) => e.type === type).map((e) => e.data as TransactionEventData<T>);
+  const session = { started: data('TransactionStarted')[0]!, readings: data('MeterReadingRecorded'), chargingStates: data('ChargingStateChanged'), ended: data('TransactionEnded')[0]! };
+  return meteredEnergyWh(session).div(1000).toFixed(4, Decimal.ROUND_HALF_UP);
+}
 
 describe('ocpi_sessions projection', () => {
   let db: SqlDatabase;
@@ -194,6 +204,68 @@ describe('ocpi_sessions projection', () => {
     expect(shape((await ocpiSession('tx-7')).charging_periods)).toEqual([['10:00', 'TIME', 0.1, 0.1]]);
   });
 
+  describe('energy by the one rule for which readings count (domain/transaction/meter-energy.ts)', () => {
+    const register = (wh: string, context: string): SampledValue => ({ ...sampled('Energy.Active.Import.Register', wh, null, 'Wh'), context });
+    const recordCommand = (minute: number, wh: string, context = 'Sample.Periodic'): TransactionCommand => ({
+      type: 'RecordMeterReading', stationId: 'CP-1', sampledAt: t(minute), registerWh: new Decimal(wh), sampledValues: [register(wh, context)],
+    });
+    /** Each command through the transaction decider, its events appended and projected; the Session's kwh after each. */
+    async function kwhAfterEach(id: string, commands: readonly TransactionCommand[]): Promise<{ kwh: number[]; events: DomainEvent[] }> {
+      const events: DomainEvent[] = [];
+      const kwh: number[] = [];
+      for (const command of commands) {
+        const decided = transactionDecider.decide(command, fold(transactionDecider, events as never));
+        events.push(...decided);
+        if (decided.length > 0) await append(`transaction-default-${id}`, ...decided);
+        kwh.push((await ocpiSession(id, new Date(t(60)))).kwh);
+      }
+      return { kwh, events };
+    }
+    const issueSession = (id: string, transactionData: { minute: number; wh: string; context: string }[], chargingStates: { minute: number; state: ChargingState }[] = []): TransactionCommand[] => [
+      { type: 'StartTransaction', transactionId: id, stationId: 'CP-1', evseId: 1, connectorId: 1, idToken: null, meterStartWh: new Decimal(10_000), startedAt: t(0) },
+      ...chargingStates.map((c): TransactionCommand => ({ type: 'RecordChargingState', stationId: 'CP-1', state: c.state, changedAt: t(c.minute) })),
+      recordCommand(20, '10300'),
+      {
+        type: 'EndTransaction', stationId: 'CP-1', endedAt: t(40), meterStopWh: new Decimal(10_636), reason: 'Local',
+        transactionData: transactionData.map((r) => ({ sampledAt: t(r.minute), registerWh: new Decimal(r.wh), sampledValues: [register(r.wh, r.context)] })),
+      },
+    ];
+    it('a 1.6 Transaction.Begin reading stamped late mid-session neither dips nor moves the kwh', async () => {
+      const { kwh } = await kwhAfterEach('begin-late', [
+        { type: 'StartTransaction', transactionId: 'begin-late', stationId: 'CP-1', evseId: 1, connectorId: 1, idToken: null, meterStartWh: new Decimal(10_000), startedAt: t(0) },
+        recordCommand(10, '10100'),
+        recordCommand(20, '10300'),
+        recordCommand(30, '10000', 'Transaction.Begin'),
+        recordCommand(40, '10450'),
+      ]);
+      expect(kwh).toEqual([0, 0.1, 0.3, 0.3, 0.45]);
+    });
+
+    it("the issue's session (10000 → 10636 Wh, a Transaction.Begin reading at the stop time): the finished Session's kwh is the CDR's total_energy, and its periods put the energy where the EV charged", async () => {
+      for (const [id, transactionData] of [
+        ['issue-begin-end', [{ minute: 40, wh: '10000', context: 'Transaction.Begin' }, { minute: 40, wh: '10636', context: 'Transaction.End' }]],
+        ['issue-end-begin', [{ minute: 40, wh: '10636', context: 'Transaction.End' }, { minute: 40, wh: '10000', context: 'Transaction.Begin' }]],
+      ] as const) {
+        const { kwh, events } = await kwhAfterEach(id, issueSession(id, [...transactionData], [{ minute: 0, state: 'Charging' }, { minute: 30, state: 'SuspendedEV' }]));
+        expect(cdrTotalEnergy(events)).toBe('0.6360');
+        expect(kwh.at(-1)).toBe(0.636);
+        // The rise after 10300 Wh (at 20) was measured by a reading at 40: it goes to the charging time 20..30, not to parking.
+        expect(shape((await ocpiSession(id)).charging_periods)).toEqual([['10:00', 'TIME', 0.5, 0.636], ['10:30', 'PARKING_TIME', 0.1667, 0]]);
+      }
+    });
+
+    it('a session without meter start whose readings arrive after its end (offline queue): the Session kwh is still the CDR total_energy', async () => {
+      const { kwh, events } = await kwhAfterEach('queued-after-end', [
+        { type: 'StartTransaction', transactionId: 'queued-after-end', stationId: 'CP-1', evseId: 1, connectorId: 1, idToken: null, meterStartWh: null, startedAt: t(0) },
+        { type: 'EndTransaction', stationId: 'CP-1', endedAt: t(40), meterStopWh: new Decimal(10_636), reason: 'Local' },
+        recordCommand(20, '10300'),
+        recordCommand(5, '10000'),
+      ]);
+      expect(cdrTotalEnergy(events)).toBe('0.6360');
+      expect(kwh).toEqual([0, 0, 0.336, 0.636]);
+    });
+  });
+
   describe('property: the charging periods partition the session', () => {
     /** A fact on the station's timeline: seconds after the previous one (0: the same time), and what happened. */
     const factArbitrary = fc.record({
@@ -317,10 +389,12 @@ describe('ocpi_sessions projection', () => {
           const { commands, endMs } = commandsOf(`prop-${runs + 1}`, scenario);
           const events = decided(commands);
           const id = await project(events, scenario.chunks);
-          const nowMs = (endMs ?? startMs) + 3_600_000;
+          // After every fact: an active session's facts reach 14 × 900 s past its start.
+          const nowMs = endMs === null ? startMs + 24 * 3_600_000 : endMs + 3_600_000;
           const rows = (await periods(id)) as OcpiPeriodRow[];
           const sent = await ocpiSession(id, new Date(nowMs));
           expectPartition(sent, nowMs);
+          if (sent.end_date_time !== undefined) expect(sent.kwh).toBe(Number(cdrTotalEnergy(events)));
           const stateAt = (ms: number) => rows.filter((row) => Date.parse(String(new Date(row.start_date_time).toISOString())) <= ms).at(-1)?.charging_state ?? null;
           expectFlatParkingEmpty(sent, events, stateAt);
         }),
@@ -346,7 +420,9 @@ describe('ocpi_sessions projection', () => {
           const events = decided([start!, ...rest]);
           const id = await project(events, scenario.chunks);
           const nowMs = startMs + 24 * 3_600_000;
-          expectPartition(await ocpiSession(id, new Date(nowMs)), nowMs);
+          const sent = await ocpiSession(id, new Date(nowMs));
+          expectPartition(sent, nowMs);
+          if (sent.end_date_time !== undefined) expect(sent.kwh).toBe(Number(cdrTotalEnergy(events)));
         }),
         { numRuns: 20 },
       );

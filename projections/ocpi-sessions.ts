@@ -5,9 +5,17 @@ import { invariant } from '../domain/shared/assert.js';
 import { parseStreamName } from '../domain/shared/event.js';
 import type { TokenEvent } from '../domain/token/events.js';
 import type { AuthorizationBasis, TransactionEventData } from '../domain/transaction/events.js';
-import { withAuthorized, withStarted, type SessionAuthorization } from '../domain/transaction/session-authorization.js';
+import { endedEnergyWh, extendsRunningRegister, isStartOrStopCopy, runningEnergyWh } from '../domain/transaction/meter-energy.js';
+import {
+  tokenWithAuthorized,
+  tokenWithStarted,
+  withAuthorized,
+  withStarted,
+  type SessionAuthorization,
+  type SessionToken,
+} from '../domain/transaction/session-authorization.js';
 import { periodsAfterReading, periodsAfterStateChange, periodsAtEnd, registerBefore, type PeriodRow } from './ocpi-sessions-periods.js';
-import { loadTokensByUid, tokensSpec, withToken } from './ocpi-sessions-tokens.js';
+import { loadTokensByUid, tokensSpec, withAuthorizingParty, withToken } from './ocpi-sessions-tokens.js';
 import type { Projection } from './projection.js';
 import { loadRows, rowKey, upsertRows, type Row, type TableSpec } from './rows.js';
 
@@ -43,6 +51,7 @@ export interface OcpiSessionsTable {
   end_date_time: Date | null;
   meter_start_wh: string | null;
   meter_start_at: Date | null;
+  /** The highest register the energy rule counted (domain/transaction/meter-energy.ts) and its time; the stop register once ended. */
   latest_register_wh: string | null;
   latest_register_at: Date | null;
   energy_wh: string;
@@ -116,11 +125,6 @@ interface BatchRows {
   readonly removedPeriods: Set<string>;
 }
 
-function energyWh(session: Row, registerWh: string): string {
-  const baseline = (session.meter_start_wh as string | null) ?? registerWh;
-  return Decimal.max(new Decimal(registerWh).minus(baseline), 0).toFixed();
-}
-
 const periodKey = (session: Row, index: number) => rowKey(chargingPeriodsSpec, { tenant_id: session.tenant_id, session_id: session.session_id, period_index: index });
 
 function putPeriod(rows: BatchRows, session: Row, period: Row): void {
@@ -162,6 +166,20 @@ const authorizationColumns = (summary: SessionAuthorization): Row => ({
   authorization_reference: summary.authorizationReference,
 });
 
+/**
+ * The row's token as the domain's SessionToken. Its eMSP is left out: the rule only ever sets one
+ * (never clears it), so the row's token columns keep what earlier events said.
+ */
+const tokenOfRow = (row: Row): SessionToken | null =>
+  row.token_uid == null ? null : { idToken: { idToken: String(row.token_uid), type: String(row.token_type ?? 'OTHER') }, authorizingParty: null };
+
+/** The token columns after the domain's token rule (session-authorization.ts, the CDR's rule too) moved to `next`. */
+function withSessionToken(tokens: ReadonlyMap<string, Row>, row: Row, next: SessionToken | null): Row {
+  if (next === null) return row;
+  const named = row.token_uid === next.idToken.idToken ? row : withToken(tokens, row, next.idToken);
+  return next.authorizingParty === null ? named : withAuthorizingParty(tokens, named, next.authorizingParty);
+}
+
 function applyTransactionEvent(rows: BatchRows, event: RecordedEvent, key: Row): void {
   const id = rowKey(sessionsSpec, key);
   const current = rows.sessions.get(id);
@@ -170,8 +188,9 @@ function applyTransactionEvent(rows: BatchRows, event: RecordedEvent, key: Row):
     const data = dataOf(event, 'TransactionAuthorized');
     if (data.result !== 'Accepted') return;
     const base = current ?? { ...key, status: 'AUTHORIZED', remote_start: false, energy_wh: '0', register_known: false, period_count: 0 };
-    // The start's own token stands; an authorization names the token when the start had none (2.0.1).
-    const named = base.token_uid == null ? withToken(rows.tokens, base, data.idToken) : base;
+    // The start's own token stands; an authorization names the token when the start had none (2.0.1),
+    // and the eMSP that authorized it (real time, START_SESSION) becomes the cdr_token's party.
+    const named = withSessionToken(rows.tokens, base, tokenWithAuthorized(tokenOfRow(base), data));
     rows.sessions.set(id, { ...named, ...authorizationColumns(withAuthorized(authorizationOfRow(named), data)), last_updated });
     return;
   }
@@ -197,7 +216,7 @@ function applyTransactionEvent(rows: BatchRows, event: RecordedEvent, key: Row):
       last_updated,
     };
     session = { ...session, ...authorizationColumns(withStarted(authorizationOfRow(session), data)) };
-    if (data.idToken) session = withToken(rows.tokens, session, data.idToken);
+    session = withSessionToken(rows.tokens, session, tokenWithStarted(tokenOfRow(session), data));
     rows.sessions.set(id, session);
     putPeriod(rows, session, {
       tenant_id: key.tenant_id, session_id: key.session_id, period_index: 0, start_date_time: data.startedAt, end_at: data.startedAt,
@@ -212,8 +231,11 @@ function applyTransactionEvent(rows: BatchRows, event: RecordedEvent, key: Row):
   invariant(open.length > 0, `session ${event.streamId} has a charging period`);
   if (event.type === 'MeterReadingRecorded') {
     const data = dataOf(event, 'MeterReadingRecorded');
-    rows.sessions.set(id, withReading(current, data, last_updated));
-    putPeriods(rows, current, periodsAfterReading(open, registerBefore(current), data, current.end_date_time != null));
+    const next = withReading(current, data, last_updated);
+    rows.sessions.set(id, next);
+    // Only a reading the energy rule counts spreads energy over the periods (ocpi-sessions-periods.ts).
+    const counts = next.latest_register_at !== current.latest_register_at || next.latest_register_wh !== current.latest_register_wh;
+    putPeriods(rows, current, periodsAfterReading(open, registerBefore(current), data, current.end_date_time != null, counts));
     return;
   }
   if (event.type === 'ChargingStateChanged') {
@@ -233,14 +255,15 @@ function applyTransactionEvent(rows: BatchRows, event: RecordedEvent, key: Row):
   invariant(event.type === 'TransactionEnded', `ocpi_sessions projection handles ${event.type}`);
   const data = dataOf(event, 'TransactionEnded');
   const registerKnown = Boolean(current.register_known) || data.meterStopSource === 'station';
-  const baselined = current.meter_start_wh == null ? { ...current, meter_start_wh: data.meterStopWh } : current;
+  // No start register yet: the stop stands in, at the end, until a reading sampled before it arrives late (withReading).
+  const baselined = current.meter_start_wh == null ? { ...current, meter_start_wh: data.meterStopWh, meter_start_at: data.endedAt } : current;
   rows.sessions.set(id, {
     ...baselined,
     status: registerKnown ? 'COMPLETED' : 'INVALID',
     end_date_time: data.endedAt,
     latest_register_wh: data.meterStopWh,
     latest_register_at: data.endedAt,
-    energy_wh: energyWh(baselined, data.meterStopWh),
+    energy_wh: endedEnergyWh(current.meter_start_wh == null ? null : new Decimal(current.meter_start_wh as string), new Decimal(data.meterStopWh)).toFixed(),
     register_known: registerKnown,
     last_updated,
   });
@@ -256,21 +279,35 @@ function applyTransactionEvent(rows: BatchRows, event: RecordedEvent, key: Row):
 }
 
 /**
- * A reading moves the energy when it is the newest register by station time; a register older
- * than the baseline of a session without meter start becomes the baseline (as projections/sessions.ts).
+ * A reading and the session's energy, by the one rule for which readings count
+ * (domain/transaction/meter-energy.ts, as energy so far and the CDR): `latest_register_*` is the
+ * highest register of the readings that extend the session's run (a Transaction.Begin/End copy,
+ * a reading before the start or below that register never moves it), energy is it − start, so the
+ * kwh never goes down as readings arrive. A register older than the baseline of a session without
+ * meter start becomes the baseline (ties: the lower), as the CDR's start register, even after the
+ * end (offline-queued readings flushed after it): the energy is then stop − that baseline.
  */
 function withReading(session: Row, data: TransactionEventData<'MeterReadingRecorded'>, last_updated: string): Row {
-  if (data.registerWh === null || session.end_date_time != null) return { ...session, last_updated };
+  if (data.registerWh === null) return { ...session, last_updated };
   let row: Row = { ...session, register_known: true, last_updated };
   const sampledMs = Date.parse(data.sampledAt);
-  if (row.meter_start_wh == null || (row.meter_start_at != null && sampledMs < Date.parse(row.meter_start_at as string))) {
+  const wh = new Decimal(data.registerWh);
+  const baselineAt = row.meter_start_at == null ? null : Date.parse(row.meter_start_at as string);
+  if (row.meter_start_wh == null || (baselineAt !== null && (sampledMs < baselineAt || (sampledMs === baselineAt && wh.lt(row.meter_start_wh as string))))) {
     row = { ...row, meter_start_wh: data.registerWh, meter_start_at: data.sampledAt };
   }
-  const latestAt = row.latest_register_at as string | null;
-  if (latestAt === null || sampledMs >= Date.parse(latestAt)) row = { ...row, latest_register_wh: data.registerWh, latest_register_at: data.sampledAt };
-  const energy = energyWh(row, row.latest_register_wh as string);
-  const flowing = row.status === 'PENDING' && new Decimal(energy).gt(0);
-  return { ...row, energy_wh: energy, status: flowing ? 'ACTIVE' : row.status };
+  // After the end the stop register is the last word (latest_register_* holds it).
+  if (row.end_date_time != null) return { ...row, energy_wh: endedEnergyWh(new Decimal(row.meter_start_wh as string), new Decimal(row.latest_register_wh as string)).toFixed() };
+  const highestWh = row.latest_register_wh == null ? null : new Decimal(row.latest_register_wh as string);
+  const sample = { atMs: sampledMs, wh, startOrStopCopy: isStartOrStopCopy(data.sampledValues) };
+  // An equal register later in time moves the time on (the periods' register up to it); one earlier does not.
+  const raises = highestWh === null || wh.gt(highestWh) || sampledMs >= Date.parse(row.latest_register_at as string);
+  if (extendsRunningRegister(highestWh, sample, Date.parse(row.start_date_time as string)) && raises) {
+    row = { ...row, latest_register_wh: data.registerWh, latest_register_at: data.sampledAt };
+  }
+  const energy = runningEnergyWh(new Decimal(row.meter_start_wh as string), row.latest_register_wh == null ? null : new Decimal(row.latest_register_wh as string));
+  const flowing = row.status === 'PENDING' && energy.gt(0);
+  return { ...row, energy_wh: energy.toFixed(), status: flowing ? 'ACTIVE' : row.status };
 }
 
 async function loadBatch(tx: SqlExecutor, schema: string, events: readonly RecordedEvent[]): Promise<BatchRows> {
@@ -332,7 +369,8 @@ export const ocpiSessionsProjection: Projection = {
   name: 'ocpi_sessions',
   // 2: periods partition the session, energy spread by the charging rule (ocpi-sessions-periods.ts);
   // authorization_reference and remote starts recorded on TransactionAuthorized (auth_method COMMAND).
-  version: 2,
+  // 3: energy and periods by the one rule for which readings count (domain/transaction/meter-energy.ts).
+  version: 3,
   handledEventTypes: new Set(['TransactionAuthorized', 'TransactionStarted', 'MeterReadingRecorded', 'ChargingStateChanged', 'TransactionEnded', 'TokenIssued', 'TokenUpdated']),
   migrationsGroup: 'readmodels-ocpi-sessions',
   checksumTables: [

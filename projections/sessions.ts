@@ -4,6 +4,7 @@ import type { SqlExecutor } from '../adapters/sql/port.js';
 import { invariant } from '../domain/shared/assert.js';
 import { parseStreamName } from '../domain/shared/event.js';
 import type { TransactionEventData } from '../domain/transaction/events.js';
+import { endedEnergyWh, extendsRunningRegister, isStartOrStopCopy, runningEnergyWh } from '../domain/transaction/meter-energy.js';
 import type { Projection } from './projection.js';
 import { foldIntoTable, type Row, type TableSpec } from './rows.js';
 
@@ -24,6 +25,7 @@ export interface TransactionsTable {
   /** Earliest register by station time: the baseline when the station sent no meter start. */
   first_register_wh: string | null;
   first_reading_at: Date | null;
+  /** The highest register the energy rule counted (meter-energy.ts), and its time; the stop register once ended. */
   latest_register_wh: string | null;
   latest_reading_at: Date | null;
   energy_wh: string;
@@ -56,21 +58,27 @@ const transactionsSpec: TableSpec = {
   ],
 };
 
+/** The register the energy counts from: meter start, else the earliest register by station time (never 0 Wh). */
+const baselineOf = (row: Row): string | null => (row.meter_start_wh as string | null) ?? (row.first_register_wh as string | null);
+
 /**
- * Energy so far: register minus meter start, exact decimals; a register below start counts as 0.
- * Without a meter start (a 2.0.1 Started with no energy register) the earliest reading is the
- * baseline, as in the transaction decider: never count from 0 Wh, that would bill the whole register.
+ * Energy by the one rule for which readings count (domain/transaction/meter-energy.ts, as the
+ * transaction's energy so far, the OCPI Session and the CDR): running, the highest counted register
+ * (`latest_register_wh`) − start; ended, stop − start; never negative, 0 without a start.
  */
-function energyWh(row: Row, registerWh: string): string {
-  const baseline = (row.meter_start_wh as string | null) ?? (row.first_register_wh as string | null) ?? registerWh;
-  return Decimal.max(new Decimal(registerWh).minus(baseline), 0).toFixed();
+function energyWh(row: Row): string {
+  const baseline = baselineOf(row);
+  const start = baseline === null ? null : new Decimal(baseline);
+  const register = row.latest_register_wh == null ? null : new Decimal(row.latest_register_wh as string);
+  if (row.status === 'ended') return endedEnergyWh(start, register ?? new Decimal(0)).toFixed();
+  return runningEnergyWh(start, register).toFixed();
 }
 
-/** Keeps the earliest reading by station time as the baseline for a session without meter start. */
+/** Keeps the earliest reading by station time (ties: the lower) as the baseline for a session without meter start. */
 function withBaseline(row: Row, registerWh: string, sampledAt: string): Row {
   if (row.meter_start_wh !== null) return row;
   const firstAt = row.first_reading_at as string | null;
-  if (firstAt !== null && Date.parse(firstAt) <= Date.parse(sampledAt)) return row;
+  if (firstAt !== null && (Date.parse(firstAt) < Date.parse(sampledAt) || (Date.parse(firstAt) === Date.parse(sampledAt) && new Decimal(registerWh).gte(row.first_register_wh as string)))) return row;
   return { ...row, first_register_wh: registerWh, first_reading_at: sampledAt };
 }
 
@@ -106,20 +114,15 @@ function evolve(current: Row | undefined, event: RecordedEvent, key: Row): Row {
     const counted = { ...current, readings: (current.readings as number) + 1 };
     if (data.registerWh === null) return counted;
     const row = withBaseline(counted, data.registerWh, data.sampledAt);
-    const latestAt = current.latest_reading_at as string | null;
-    const latestRegister = (row.latest_register_wh as string | null) ?? data.registerWh;
-    // Late (offline-queued) readings are counted but never replace a newer register; they may
-    // still move the baseline of a session without meter start, so energy is recomputed.
-    if (latestAt !== null && Date.parse(data.sampledAt) < Date.parse(latestAt)) {
-      return current.status === 'ended' ? row : { ...row, energy_wh: energyWh(row, latestRegister) };
-    }
-    if (current.status === 'ended') return row; // after the end, meterStop is the final figure
-    return {
-      ...row,
-      latest_register_wh: data.registerWh,
-      latest_reading_at: data.sampledAt,
-      energy_wh: energyWh(row, data.registerWh),
-    };
+    // After the end the stop register is the last word; a late reading may still move the baseline.
+    if (current.status === 'ended') return { ...row, energy_wh: energyWh(row) };
+    // The highest register of the readings the energy rule counts, whatever order they arrive in.
+    const highest = row.latest_register_wh == null ? null : new Decimal(row.latest_register_wh as string);
+    const sample = { atMs: Date.parse(data.sampledAt), wh: new Decimal(data.registerWh), startOrStopCopy: isStartOrStopCopy(data.sampledValues) };
+    const raises = highest === null || sample.wh.gt(highest) || sample.atMs >= Date.parse(row.latest_reading_at as string);
+    const latest = extendsRunningRegister(highest, sample, Date.parse(row.started_at as string)) && raises ? { latest_register_wh: data.registerWh, latest_reading_at: data.sampledAt } : {};
+    const next = { ...row, ...latest };
+    return { ...next, energy_wh: energyWh(next) };
   }
   invariant(event.type === 'TransactionEnded', `sessions projection handles ${event.type}`);
   const data = event.data as unknown as TransactionEventData<'TransactionEnded'>;
@@ -128,7 +131,7 @@ function evolve(current: Row | undefined, event: RecordedEvent, key: Row): Row {
     status: 'ended',
     ended_at: data.endedAt,
     latest_register_wh: data.meterStopWh,
-    energy_wh: energyWh(current, data.meterStopWh),
+    energy_wh: energyWh({ ...current, status: 'ended', latest_register_wh: data.meterStopWh }),
     stop_reason: data.reason,
   };
 }
@@ -136,7 +139,8 @@ function evolve(current: Row | undefined, event: RecordedEvent, key: Row): Row {
 export const sessionsProjection: Projection = {
   name: 'sessions',
   // v2: meter start may be unknown (2.0.1), with the earliest reading as baseline.
-  version: 2,
+  // v3: energy by the one rule for which readings count (domain/transaction/meter-energy.ts).
+  version: 3,
   handledEventTypes: new Set(['TransactionStarted', 'MeterReadingRecorded', 'TransactionEnded']),
   migrationsGroup: 'readmodels-sessions',
   checksumTables: [{ table: 'transactions', orderBy: transactionsSpec.key }],

@@ -41,6 +41,8 @@ function sameContent(a: EventToAppend, b: EventToAppend): boolean {
 export function openMemoryEventStore(): EventStore {
   const all: RecordedEvent[] = [];
   const streams = new Map<string, RecordedEvent[]>();
+  /** Each stream's events by id: a retry check per event without scanning the stream (long streams appended in batches). */
+  const byEventId = new Map<string, Map<string, RecordedEvent>>();
   const wakeups = new Set<() => void>();
   const subscriptions = new Set<AllSubscription>();
   let closed = false;
@@ -60,7 +62,8 @@ export function openMemoryEventStore(): EventStore {
         throw new RangeError(`an event id appears twice in one append to ${streamId}`);
       }
       const stream = streams.get(streamId) ?? [];
-      const known = events.map((event) => stream.find((recorded) => recorded.eventId === event.eventId));
+      const ids = byEventId.get(streamId) ?? new Map<string, RecordedEvent>();
+      const known = events.map((event) => ids.get(event.eventId));
       if (known.every((recorded) => recorded !== undefined)) {
         // A plain retry: the same ids in the same order at consecutive revisions, same content
         // (found by the contract suite: this store used to accept any set of known ids).
@@ -83,9 +86,11 @@ export function openMemoryEventStore(): EventStore {
         const recorded: RecordedEvent = { ...event, streamId, revision, position: positionOf(all.length), previousHash, hash };
         all.push(recorded);
         stream.push(recorded);
+        ids.set(recorded.eventId, recorded);
         previousHash = hash;
       }
       streams.set(streamId, stream);
+      byEventId.set(streamId, ids);
       for (const wake of wakeups) wake();
       const last = stream[stream.length - 1]!;
       return { streamId, nextExpectedRevision: last.revision, position: last.position, duplicate: false };

@@ -257,7 +257,7 @@ function registerCdr(program: Command, context: CliContext): void {
     .option('--reason <text>', 'why (kept on the CDR)')
     .action((id: string, options: { reason?: string }) =>
       run(context, 'cdr credit', async (services) => {
-        const { billingConfigFor, creditCdrIdFor, completeCredit } = await import('../../commands/process/index.js');
+        const { billingConfigOf, creditCdrIdFor, completeCredit } = await import('../../commands/process/index.js');
         const { ourParty } = await import('../../ocpi/plugin.js');
         const creditId = creditCdrIdFor(id);
         const now = services.clock.now().toISOString();
@@ -265,91 +265,35 @@ function registerCdr(program: Command, context: CliContext): void {
         const credited = result.events.find((e) => e.type === 'CdrCredited');
         if (!credited) throw new CliError(`CDR ${id} was not credited`, ExitCode.failed);
         // Complete at once (the process manager would too; every step is idempotent).
-        const config = billingConfigFor(ourParty(services.config.ocpi));
+        const config = billingConfigOf(ourParty(services.config.ocpi), services.config.billing);
         const creditIssued = await completeCredit({ eventStore: services.eventStore, bus: services.bus, config }, credited);
         context.out(`CDR ${id} credited by ${creditIssued.cdr.id}: total ${creditIssued.cdr.total_cost.incl_vat ?? creditIssued.cdr.total_cost.excl_vat} ${creditIssued.cdr.currency}`);
       }, 'write')(),
     );
 }
 
-/** A tolerance option, checked before anything is recorded (a bad one must not close the period first). */
-const toleranceText = (value: string, option: string): string => {
-  let tolerance: Decimal;
-  try {
-    tolerance = new Decimal(value);
-  } catch {
-    throw new CliError(`${option}: not a number: ${value}`, ExitCode.usage);
-  }
-  if (!tolerance.isFinite() || tolerance.isNegative()) throw new CliError(`${option} must be zero or more: ${value}`, ExitCode.usage);
-  return tolerance.toFixed();
-};
-
 function registerSettlement(program: Command, context: CliContext): void {
   const settlement = program.command('settlement').description('settlement periods per partner');
   settlement
     .command('reconcile')
-    .description("close the partner's period with our CDRs and reconcile it against theirs (records SettlementReconciled)")
+    .description("close the partner's period of each currency with our CDRs and reconcile it against theirs (records SettlementReconciled; docs/cdr-export.md)")
     .requiredOption('--partner <party>', 'OCPI party, e.g. DE-EMP')
-    .requiredOption('--period <YYYY-MM>', 'month (UTC) of the CDRs\' start')
+    .requiredOption('--period <YYYY-MM>', 'month (UTC) of the CDRs\' start (and CDRs that arrived after their own month closed)')
     .requiredOption('--their <file>', 'their CDRs: OCPI CDR JSON array or CSV')
     .option('--tolerance <amount>', 'largest money difference still a match, excl. and incl. VAT, in the period currency', defaultReconciliationTolerance.amount)
     .option('--tolerance-energy <kWh>', 'largest energy difference still a match', defaultReconciliationTolerance.energyKwh)
     .option('--tolerance-time <seconds>', 'largest total_time difference still a match', defaultReconciliationTolerance.timeSeconds)
-    .option('--currency <code>', 'currency of the period when we have no CDRs in it', 'EUR')
-    .option('--json', 'print JSON (the SettlementReconciled event: tolerances, counts, mismatches per field)')
-    .action((options: { partner: string; period: string; their: string; tolerance: string; toleranceEnergy: string; toleranceTime: string; currency: string; json?: boolean }) =>
+    .option('--currency <code>', 'currency of their statement rows that state none (default: that of our CDRs when they are in one; EUR when we have none)')
+    .option('--json', 'print JSON (the SettlementReconciled event per currency: tolerances, counts, mismatches per field)')
+    .action((options: import('./settlement-reconcile.js').SettlementReconcileOptions) =>
       run(context, 'settlement reconcile', async (services) => {
-        if (!/^\d{4}-(0[1-9]|1[0-2])$/.test(options.period)) throw new CliError('--period must be YYYY-MM', ExitCode.usage);
-        let theirText: string;
-        try {
-          theirText = await readFile(options.their, 'utf8');
-        } catch (error) {
-          throw new CliError(`cannot read ${options.their}: ${(error as Error).message}`, ExitCode.usage);
-        }
-        if (theirText.length > theirFileBytesMax) throw new CliError(`${options.their} is larger than ${theirFileBytesMax} bytes`, ExitCode.usage);
-        const tolerance = {
-          amount: toleranceText(options.tolerance, '--tolerance'),
-          energyKwh: toleranceText(options.toleranceEnergy, '--tolerance-energy'),
-          timeSeconds: toleranceText(options.toleranceTime, '--tolerance-time'),
-        };
-        const { theirSummaries } = await import('./settlement-statement.js');
-        const theirs = theirSummaries(theirText);
-        const { currentCdrs, settlementDecider, settlementPeriodId, reconcile, reconciliationIsClean, summaryOfOcpiCdr } = await import('../../domain/settlement/index.js');
-        const { loadState } = await import('../../commands/process/streams.js');
-        const { streamName } = await import('../../domain/shared/event.js');
-        const { liveSchemaName } = await migratedProjections(services, context.err);
-        const [year, month] = options.period.split('-').map(Number) as [number, number];
-        const from = new Date(Date.UTC(year, month - 1, 1)).toISOString();
-        const to = new Date(Date.UTC(year, month, 1)).toISOString();
-        const { rows } = await services.db.query<{ cdr_id: string; cdr_json: string; currency: string }>(
-          `SELECT cdr_id, cdr_json, currency FROM ${liveSchemaName('cdrs')}.cdrs
-            WHERE tenant_id = $1 AND emsp = $2 AND start_date_time >= $3 AND start_date_time < $4 ORDER BY start_date_time, cdr_id LIMIT ${billingCliRowsMax}`,
-          [services.config.tenantId, options.partner, from, to],
-        );
-        const periodId = settlementPeriodId(options.partner, options.period);
-        const state = await loadState(services.eventStore, settlementDecider, streamName('settlement', services.config.tenantId, periodId));
-        const now = services.clock.now().toISOString();
-        const currency = rows[0]?.currency ?? options.currency;
-        if (state.status === 'none') {
-          await send(services, periodId, `settlement-open:${periodId}`, { type: 'OpenSettlementPeriod', partner: options.partner, period: options.period, currency, openedAt: now });
-        }
-        if (state.status === 'none' || state.status === 'open') {
-          for (const row of rows) {
-            const summary = summaryOfOcpiCdr(JSON.parse(row.cdr_json) as import('../../domain/cdr/ocpi.js').OcpiCdr);
-            await send(services, periodId, `settlement-include:${periodId}:${summary.cdrId}`, { type: 'IncludeCdr', cdr: summary, currency: row.currency, includedAt: now });
-          }
-          await send(services, periodId, `settlement-close:${periodId}`, { type: 'CloseSettlementPeriod', closedAt: now });
-        }
-        const result = await send(services, periodId, `settlement-reconcile:${periodId}:${now}`, { type: 'ReconcileSettlement', theirs, tolerance, reconciledAt: now });
-        const recorded = result.events.find((e) => e.type === 'SettlementReconciled');
-        const closed = await loadState(services.eventStore, settlementDecider, streamName('settlement', services.config.tenantId, periodId));
-        const ours = closed.status === 'none' ? [] : currentCdrs(closed).map((c) => c.summary);
-        const full = reconcile(ours, theirs, tolerance);
-        if (!reconciliationIsClean(full)) context.exitCode = ExitCode.checkFailed;
-        if (options.json) return context.out(JSON.stringify(recorded?.data ?? null, null, 2));
-        const { reconciliationReport } = await import('./settlement-report.js');
-        const periodCurrency = closed.status === 'none' ? currency : closed.opened.currency;
-        for (const line of reconciliationReport(full, tolerance, periodCurrency, `${options.partner} ${options.period}`)) context.out(line);
+        const { settlementReconcile } = await import('./settlement-reconcile.js');
+        await settlementReconcile(services, context, options, {
+          send: (aggregateId, commandId, command) => send(services, aggregateId, commandId, command),
+          caughtUpSchema: async (name) => (await migratedProjections(services, context.err)).liveSchemaName(name),
+          theirFileBytesMax,
+          rowsMax: billingCliRowsMax,
+        });
       }, 'write')(),
     );
 }

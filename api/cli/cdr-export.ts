@@ -140,11 +140,38 @@ export function cdrCsvRecord(row: CdrExportRow): Record<CdrCsvColumn, string> {
   };
 }
 
+/** What a spreadsheet takes for the start of a formula (OWASP "CSV Injection"): = + - @ tab and CR. */
+const formulaStart = /^[=+\-@\t\r]/;
+/** A plain number ("-7.00", "20"): a spreadsheet reads it as the number it is, never a formula. */
+const plainNumber = /^[+-]?\d+(\.\d+)?$/;
+
+/**
+ * A cell a spreadsheet would run as a formula, prefixed with a single quote so it shows as text
+ * (OWASP "CSV Injection"). Token uids, contract ids and location fields come from eMSPs and
+ * stations: `=HYPERLINK(...)` as a token uid must not become a link in finance's spreadsheet.
+ * Numbers (a credit CDR's -7.00) stay numbers.
+ */
+export function defusedCell(cell: string): string {
+  return formulaStart.test(cell) && !plainNumber.test(cell) ? `'${cell}` : cell;
+}
+
+/**
+ * The cell as it was before defusedCell, for reading an export back (`settlement reconcile
+ * --their`, a partner's statement built from our CSV): "'=X" is "=X" again, so CDR ids match.
+ */
+export function restoredCell(cell: string): string {
+  return cell.startsWith("'") && formulaStart.test(cell.slice(1)) && !plainNumber.test(cell.slice(1)) ? cell.slice(1) : cell;
+}
+
+function defusedRecord(record: Record<CdrCsvColumn, string>): Record<CdrCsvColumn, string> {
+  return Object.fromEntries(Object.entries(record).map(([column, cell]) => [column, defusedCell(cell)])) as Record<CdrCsvColumn, string>;
+}
+
 /**
  * RFC 4180 CSV with a header line: a cell holding a comma, quote or line break is quoted (a
  * location name or token uid can hold any of them). Lines end in LF; a CR inside a cell is quoted
- * too, so no reader takes it for the end of a record.
+ * too, so no reader takes it for the end of a record. No cell starts a formula (defusedCell).
  */
 export function cdrsAsCsv(rows: readonly CdrExportRow[]): string {
-  return stringify(rows.map(cdrCsvRecord), { header: true, columns: [...cdrCsvColumns], record_delimiter: 'unix', quoted_match: /\r/ });
+  return stringify(rows.map((row) => defusedRecord(cdrCsvRecord(row))), { header: true, columns: [...cdrCsvColumns], record_delimiter: 'unix', quoted_match: /\r/ });
 }

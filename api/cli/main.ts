@@ -34,6 +34,7 @@ METRICS_TOKEN (bearer for /metrics and /health details; unset: loopback only), M
 METRICS_HOST (a separate /metrics + /health listener, default host 127.0.0.1);
 OCPI: OCPI_PUBLIC_URL (how partners reach us), OCPI_SECRET (seals partner tokens, 32+ chars),
 OCPI_COUNTRY_CODE (NL), OCPI_PARTY_ID (CSM), OCPI_BUSINESS_NAME (Open-CSMS);
+BILLING_VAT_RATE_FALLBACK (VAT % for a CDR whose tariff names no rate; unset: its entry is refused);
 CSMS_SERVER_URL (the running server: commands with --server then always go through it).
 
 Which database a command uses: with --server URL or CSMS_SERVER_URL, commands that have --server

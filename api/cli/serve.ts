@@ -96,7 +96,7 @@ export function registerServeCommand(program: Command, context: CliContext): voi
           const https = readTlsFiles(services.config);
           const { migrateProjections, startProjectionRunners } = await import('../../projections/index.js');
           const { buildServer } = await import('../server.js');
-          const { billingConfigFor, startCdrIssuer } = await import('../../commands/process/index.js');
+          const { billingConfigOf, startCdrIssuer } = await import('../../commands/process/index.js');
           const deps = { eventStore: services.eventStore, db: services.db, log: context.err };
           await migrateProjections(deps);
           // Before anything takes a lease or a station: settle what this node's previous process held (api/settle-node.ts).
@@ -111,7 +111,7 @@ export function registerServeCommand(program: Command, context: CliContext): voi
           const us = ourParty(services.config.ocpi);
           const siteOf = locationsCdrSiteLookup(services.db, us);
           // CDRs name our OCPI CPO party (OCPI_COUNTRY_CODE / OCPI_PARTY_ID), as credentials, locations and sessions do.
-          const billing = billingConfigFor(us);
+          const billing = billingConfigOf(us, services.config.billing);
           const cdrIssuer = startCdrIssuer({ eventStore: services.eventStore, bus: services.bus, db: services.db, config: billing, siteOf, log: context.err }, { owner });
           // Pushes our locations, sessions, CDRs and tariffs to partners (ocpi/push): one producer by lease, a worker per node.
           const { startOcpiPush } = await import('../../ocpi/push/index.js');

@@ -4,6 +4,7 @@ import type { Clock } from '../../adapters/clock/clock.js';
 import { withDeadline } from '../../adapters/clock/deadline.js';
 import type { SqlExecutor } from '../../adapters/sql/port.js';
 import { observabilityRegistry } from '../../adapters/observability/unexpected-errors.js';
+import { cdrIssuerMetricsRegistry } from '../../commands/process/cdr-issuer.js';
 import { pushMetricsRegistry } from '../../ocpi/push/metrics.js';
 import { pendingGauges } from '../../ocpi/push/report.js';
 import { ocpiAuthDenials } from '../../ocpi/transport/route.js';
@@ -14,9 +15,10 @@ import { loopbackOnlyAccess, observabilityAccessCheck, type ObservabilityAccess 
  * GET /metrics in the Prometheus text format: the OCPI push outbox (pending per partner and
  * module and the oldest one's age, read from the outbox table at scrape time; delivered, retried
  * and rejected counts and attempt durations kept by this process's worker), OCPI auth denials,
- * station authentication (denials by reason, throttled handshakes, scrypt runs) and unexpected
- * errors (adapters/observability). Counts and partner ids only, no tokens or payloads — still not
- * for everyone: access as in observability-access.ts (token, loopback, or the metrics listener).
+ * station authentication (denials by reason, throttled handshakes, scrypt runs), unexpected
+ * errors (adapters/observability) and the CDR issuer's refusals (commands/process/cdr-issuer.ts).
+ * Counts and partner ids only, no tokens or payloads — still not for everyone: access as in
+ * observability-access.ts (token, loopback, or the metrics listener).
  */
 
 /** A scrape that hangs on the database is worse than one missing the outbox gauges. */
@@ -97,7 +99,7 @@ export const metricsPlugin: FastifyPluginAsync<MetricsOptions> = async (app, opt
       this.inc(options.stationAuthentication?.()?.passwordVerifications() ?? 0);
     },
   });
-  const registry = Registry.merge([scraped, pushMetricsRegistry, observabilityRegistry]);
+  const registry = Registry.merge([scraped, pushMetricsRegistry, observabilityRegistry, cdrIssuerMetricsRegistry]);
   const accessOf = observabilityAccessCheck(options.access ?? loopbackOnlyAccess);
   app.get('/metrics', async (request, reply) => {
     const access = accessOf(request);

@@ -28,6 +28,12 @@ export interface BillingConfig {
   readonly timeZone: string;
   /** Currency of a CDR when no tariff applies (a free session). */
   readonly currencyWhenFree: string;
+  /**
+   * VAT rate (percent, decimal string) the ledger posts a CDR's VAT at when its tariff snapshot
+   * names no rate and its figures state none exactly (domain/ledger/vat.ts); null: such a CDR's
+   * entry is refused, recorded as an issuer failure and counted (csms_cdr_issuer_refusals_total).
+   */
+  readonly vatRateFallbackPercent: string | null;
   /** Placeholder location fields of every CDR, until locations exist. */
   readonly location: Omit<OcpiCdr['cdr_location'], 'evse_uid' | 'evse_id' | 'connector_id'>;
 }
@@ -48,6 +54,7 @@ export const billingConfigDefault: BillingConfig = {
   cpo: cpoPartyDefault,
   timeZone: 'Europe/Amsterdam',
   currencyWhenFree: 'EUR',
+  vatRateFallbackPercent: null,
   location: {
     id: 'LOC-DEFAULT',
     name: 'Default location',
@@ -64,4 +71,12 @@ export const billingConfigDefault: BillingConfig = {
 /** The billing config of our CPO party (the first CPO role of the OCPI settings, ocpi/plugin.ts ourParty). */
 export function billingConfigFor(cpo: OcpiPartyId, base: BillingConfig = billingConfigDefault): BillingConfig {
   return { ...base, cpo: { countryCode: cpo.countryCode.toUpperCase(), partyId: cpo.partyId.toUpperCase() } };
+}
+
+/**
+ * What `csms serve` and `csms cdr credit` bill with: our CPO party and the operator's fallback VAT
+ * rate (BILLING_VAT_RATE_FALLBACK, api/config.ts), so both post a CDR's VAT the same way.
+ */
+export function billingConfigOf(cpo: OcpiPartyId, settings: { readonly vatRateFallbackPercent: string | null }): BillingConfig {
+  return { ...billingConfigFor(cpo), vatRateFallbackPercent: settings.vatRateFallbackPercent };
 }

@@ -21,7 +21,7 @@ import type { TokenEvent, TokenFacts as RecordedTokenFacts } from '../../domain/
 import type { TransactionEventData } from '../../domain/transaction/events.js';
 import type { Command, CommandBus } from '../bus.js';
 import { billingConfigDefault, type BillingConfig, type CdrSiteLookup } from './billing-config.js';
-import { buildCdr, cdrIdForTransaction, type TokenFacts } from './cdr-builder.js';
+import { buildCdr, cdrIdForTransaction, cdrSessionTokenOf, type TokenFacts } from './cdr-builder.js';
 import { meterSamplesOf, type EndedSession } from './session-samples.js';
 import { loadState, readStreamEvents } from './streams.js';
 import { findTariffInForce, scopesOf } from './tariff-lookup.js';
@@ -108,7 +108,8 @@ export async function billTransaction(deps: BillingDeps, ended: RecordedEvent): 
   } else {
     const session = await endedSessionOf(deps.eventStore, tenantId, transactionId);
     if (session === null) return null;
-    const token = await tokenFactsAsOf(deps.eventStore, tenantId, session.started.idToken?.idToken, ended.metadata.recordedAt);
+    // The token the session was authorized with (a 2.0.1 start may name none: cable first).
+    const token = await tokenFactsAsOf(deps.eventStore, tenantId, cdrSessionTokenOf(session)?.idToken.idToken, ended.metadata.recordedAt);
     const { started } = session;
     const site = (await deps.siteOf?.(tenantId, started.stationId, started.evseId, started.connectorId)) ?? null;
     const locationId = site?.location.id ?? config.location.id;
@@ -146,6 +147,12 @@ async function payerOf(store: EventStore, issued: IssuedCdr): Promise<CdrPayer> 
   return token?.source === 'local' ? { kind: 'customer', customer: token.issuer } : { kind: 'unknown-token' };
 }
 
+/** The configured VAT rate for a CDR whose tariff snapshot names none (BillingConfig.vatRateFallbackPercent). */
+function vatOptionsOf(deps: BillingDeps): EntryForCdrOptions {
+  const fallback = (deps.config ?? billingConfigDefault).vatRateFallbackPercent;
+  return fallback === null ? {} : { fallbackVatRatePercent: fallback };
+}
+
 /**
  * Posts the journal entry of an issued CDR: opens the accounts it needs, then the entry (the
  * ledger decider refuses one that does not balance). A credit CDR posts the exact reversal of its
@@ -163,14 +170,14 @@ export async function postCdrEntry(deps: BillingDeps, cause: Cause, issued: Issu
     // A free session posted nothing, so its credit reverses nothing.
     if (originalEntry === undefined) {
       // Who pays does not change how many lines there are.
-      invariant(linesForCdr(original.issued).lines.length === 0, `CDR ${originalId} has no journal entry to reverse`);
+      invariant(linesForCdr(original.issued, vatOptionsOf(deps)).lines.length === 0, `CDR ${originalId} has no journal entry to reverse`);
       return;
     }
     const reversal = reversalOf(originalEntry, entryId, issued.cdr.last_updated, { kind: 'credit-cdr', id: issued.cdr.id });
     await send(deps, cause, `ledger-for:${entryId}`, ledgerJournalId, { type: 'PostJournalEntry', entry: { ...reversal, description: `Credit CDR ${issued.cdr.id} for CDR ${originalId}` } });
     return;
   }
-  const options: EntryForCdrOptions = { payer: await payerOf(deps.eventStore, issued) };
+  const options: EntryForCdrOptions = { payer: await payerOf(deps.eventStore, issued), ...vatOptionsOf(deps) };
   const { accounts } = linesForCdr(issued, options);
   const open = new Map<string, Account>();
   for (const account of accounts) {

@@ -4,10 +4,12 @@ import type { OcpiCdr, Price } from '../../domain/cdr/ocpi.js';
 import { signedValuesPerCdrMax } from '../../domain/cdr/ocpi.js';
 import { currencyMinorUnits } from '../../domain/tariff/currencies.js';
 import { Exact } from '../../domain/tariff/exact.js';
-import type { CostPair, SessionPrice } from '../../domain/tariff/pricing.js';
+import { periodVolumesOf } from '../../domain/tariff/period-volumes.js';
+import type { CostPair, PricedChargingPeriod, SessionPrice } from '../../domain/tariff/pricing.js';
+import { invariant } from '../../domain/shared/assert.js';
 import type { Tariff } from '../../domain/tariff/schema.js';
 import type { IdToken } from '../../domain/shared/values.js';
-import { sessionAuthMethodOf, sessionAuthorizationOf } from '../../domain/transaction/session-authorization.js';
+import { sessionAuthMethodOf, sessionAuthorizationOf, sessionTokenOf, type SessionToken } from '../../domain/transaction/session-authorization.js';
 import type { BillingConfig, CdrSite, OcpiPartyId } from './billing-config.js';
 import { meteredEnergyWh, meterSamplesOf, unpricedPeriodsOf, type EndedSession } from './session-samples.js';
 
@@ -40,16 +42,31 @@ function ocpiTokenType(type: string): OcpiCdr['cdr_token']['type'] {
 }
 
 /**
- * CdrToken: the party is the token's own, as recorded: the eMSP that pushed it (OCPI tokens), else
- * ours (tokens the operator issued, and unknown tokens the policy let charge). Never guessed from
- * the uid or contract id: `TAG001` is nobody's party code, and an eMSP's uid may look like another's
- * eMAID. contract_id: the token's, else the uid (mod_cdrs CdrToken).
+ * CdrToken: the party is the eMSP that authorized the session (its real-time answer, its
+ * START_SESSION), whether we hold the token or not; else the token's own, as recorded: the eMSP
+ * that pushed it (OCPI tokens), else ours (tokens the operator issued, and unknown tokens the
+ * policy let charge). Never guessed from the uid or contract id: `TAG001` is nobody's party code,
+ * and an eMSP's uid may look like another's eMAID. contract_id: the token's, else the uid
+ * (mod_cdrs CdrToken); our copy of a token another party than the authorizing eMSP holds says
+ * nothing about this session's contract.
  */
-export function cdrTokenOf(idToken: IdToken | null, token: TokenFacts | null, config: BillingConfig): OcpiCdr['cdr_token'] {
+export function cdrTokenOf(idToken: IdToken | null, token: TokenFacts | null, config: BillingConfig, authorizingParty: OcpiPartyId | null = null): OcpiCdr['cdr_token'] {
   const uid = (idToken?.idToken ?? 'UNKNOWN').slice(0, 36);
-  const contractId = (token?.contractId ?? uid).slice(0, 36);
-  const party = token?.party ?? config.cpo;
-  return { country_code: party.countryCode, party_id: party.partyId, uid, type: ocpiTokenType(token?.tokenType ?? idToken?.type ?? 'OTHER'), contract_id: contractId };
+  const facts = authorizingParty === null || (token?.party != null && sameParty(token.party, authorizingParty)) ? token : null;
+  const contractId = (facts?.contractId ?? uid).slice(0, 36);
+  const party = authorizingParty ?? facts?.party ?? config.cpo;
+  return { country_code: party.countryCode, party_id: party.partyId, uid, type: ocpiTokenType(facts?.tokenType ?? idToken?.type ?? 'OTHER'), contract_id: contractId };
+}
+
+const sameParty = (a: OcpiPartyId, b: OcpiPartyId) => a.countryCode === b.countryCode && a.partyId === b.partyId;
+
+/**
+ * The token a CDR names: the one its session was authorized with (the start's, else the first
+ * accepted authorization's: 2.0.1 cable first), with the eMSP that authorized it; the OCPI Session
+ * follows the same rule (domain/transaction/session-authorization.ts).
+ */
+export function cdrSessionTokenOf(session: Pick<EndedSession, 'started' | 'authorizations'>): SessionToken | null {
+  return sessionTokenOf(session.started, session.authorizations ?? []);
 }
 
 /** OCPI numbers carry 4 decimals (ARCHITECTURE.md, Rounding): the part totals and quantities. */
@@ -112,6 +129,7 @@ export interface CdrInput {
   readonly session: EndedSession;
   readonly price: SessionPrice | null;
   readonly tariff: Tariff | null;
+  /** The facts of the session's token (cdrSessionTokenOf), as recorded when the session ended. */
   readonly token: TokenFacts | null;
   /** Deterministic "now" of the CDR: the TransactionEnded event's recordedAt. */
   readonly lastUpdated: string;
@@ -124,18 +142,14 @@ export interface CdrInput {
 export function buildCdr(input: CdrInput): OcpiCdr {
   const { session, price, config } = input;
   const started = session.started;
+  const sessionToken = cdrSessionTokenOf(session);
   const endMs = Math.max(Date.parse(started.startedAt), Date.parse(session.ended.endedAt));
   const currency = price?.currency ?? config.currencyWhenFree;
-  const zero = '0';
+  // What the meter says the session consumed (stop − start register), priced or not; pricing uses
+  // only readings consistent with it, so this is also the energy priced (ARCHITECTURE.md, Billing).
+  const totalEnergy = meteredEnergyWh(session).div(1000).toFixed(4, Decimal.ROUND_HALF_UP);
   // No tariff applies: the periods still say what was delivered, and when (not 0 kWh).
-  const periods: OcpiCdr['charging_periods'] = (price?.charging_periods ?? unpricedPeriodsOf(meterSamplesOf(session))).map((period) => {
-    const timeType = period.state === 'CHARGING' ? 'TIME' : period.state === 'PARKING' ? 'PARKING_TIME' : 'RESERVATION_TIME';
-    const dimensions: OcpiCdr['charging_periods'][number]['dimensions'] = [];
-    if (period.state !== 'RESERVATION') dimensions.push({ type: 'ENERGY', volume: period.energy.fixed4 });
-    dimensions.push({ type: timeType, volume: period.duration.fixed4 });
-    return { start_date_time: period.start_date_time, dimensions, ...(input.tariff ? { tariff_id: input.tariff.id } : {}) };
-  });
-  if (periods.length === 0) periods.push({ start_date_time: started.startedAt, dimensions: [{ type: 'ENERGY', volume: zero }] });
+  const periods = cdrPeriodsOf(price?.charging_periods ?? unpricedPeriodsOf(meterSamplesOf(session)), totalEnergy, started.startedAt, input.tariff?.id);
   const cdr: OcpiCdr = {
     country_code: config.cpo.countryCode,
     party_id: config.cpo.partyId,
@@ -143,7 +157,7 @@ export function buildCdr(input: CdrInput): OcpiCdr {
     start_date_time: started.startedAt,
     end_date_time: new Date(endMs).toISOString(),
     session_id: input.cdrId,
-    cdr_token: cdrTokenOf(started.idToken, input.token, config),
+    cdr_token: cdrTokenOf(sessionToken?.idToken ?? null, input.token, config, sessionToken?.authorizingParty ?? null),
     ...cdrAuthorizationOf(session),
     cdr_location: input.site?.location ?? {
       ...config.location,
@@ -155,9 +169,7 @@ export function buildCdr(input: CdrInput): OcpiCdr {
     ...(input.tariff ? { tariffs: [{ ...input.tariff }] } : {}),
     charging_periods: periods,
     total_cost: price ? priceCharged(price.total_cost, currency) : { excl_vat: (0).toFixed(currencyMinorUnits(currency)) },
-    // What the meter says the session consumed (stop − start register), priced or not; pricing uses
-    // only readings consistent with it, so this is also the energy priced (ARCHITECTURE.md, Billing).
-    total_energy: meteredEnergyWh(session).div(1000).toFixed(4, Decimal.ROUND_HALF_UP),
+    total_energy: totalEnergy,
     total_time: price ? price.total_time.fixed4 : new Exact(BigInt(endMs - Date.parse(started.startedAt)), 3_600_000n).fixed4,
     last_updated: input.lastUpdated,
   };
@@ -171,5 +183,34 @@ export function buildCdr(input: CdrInput): OcpiCdr {
     cdr.total_parking_cost = pricePart(price.total_parking_cost);
     if (!price.total_reservation_cost.excl_vat.isZero()) cdr.total_reservation_cost = pricePart(price.total_reservation_cost);
   }
+  assertPeriodsAddUp(cdr);
   return cdr;
+}
+
+/**
+ * The CDR's charging periods: one per priced (or, without a tariff, measured) period, their
+ * volumes rounded cumulatively so they add up to the CDR's totals (period-volumes.ts). A session
+ * of no time has no period: one at its start then says its energy.
+ */
+function cdrPeriodsOf(periods: readonly PricedChargingPeriod[], totalEnergy: string, startedAt: string, tariffId: string | undefined): OcpiCdr['charging_periods'] {
+  if (periods.length === 0) return [{ start_date_time: startedAt, dimensions: [{ type: 'ENERGY', volume: totalEnergy }] }];
+  const volumes = periodVolumesOf(periods, totalEnergy);
+  return periods.map((period, i) => {
+    const { energy, duration } = volumes[i]!;
+    const timeType = period.state === 'CHARGING' ? 'TIME' : period.state === 'PARKING' ? 'PARKING_TIME' : 'RESERVATION_TIME';
+    const dimensions: OcpiCdr['charging_periods'][number]['dimensions'] = [];
+    if (energy !== null) dimensions.push({ type: 'ENERGY', volume: energy });
+    dimensions.push({ type: timeType, volume: duration });
+    return { start_date_time: period.start_date_time, dimensions, ...(tariffId === undefined ? {} : { tariff_id: tariffId }) };
+  });
+}
+
+/** A reader adding up the periods gets the CDR's totals: ENERGY, TIME + PARKING_TIME, PARKING_TIME. */
+function assertPeriodsAddUp(cdr: OcpiCdr): void {
+  const sumOf = (...types: string[]) =>
+    cdr.charging_periods.reduce((sum, period) => period.dimensions.reduce((s, d) => (types.includes(d.type) ? s.plus(d.volume) : s), sum), new Decimal(0));
+  const check = (what: string, sum: Decimal, total: string) => invariant(sum.eq(total), `CDR ${cdr.id}: charging periods' ${what} add up to ${sum.toFixed()}, not ${total}`);
+  check('ENERGY', sumOf('ENERGY'), cdr.total_energy);
+  check('TIME + PARKING_TIME', sumOf('TIME', 'PARKING_TIME'), cdr.total_time);
+  if (cdr.total_parking_time !== undefined) check('PARKING_TIME', sumOf('PARKING_TIME'), cdr.total_parking_time);
 }

@@ -10,6 +10,7 @@ import { sleepUnlessAborted } from '../../adapters/clock/sleep.js';
 import { RetryBackoff } from '../../adapters/clock/backoff.js';
 import { lineFaultLog, reportLoopFailure } from '../../adapters/observability/background.js';
 import { reportUnexpectedError } from '../../adapters/observability/unexpected-errors.js';
+import { Counter, Registry } from 'prom-client';
 
 /**
  * The CDR process manager: a catch-up subscriber to $all with its own checkpoint. On
@@ -35,6 +36,20 @@ export const cdrIssuerRetryDelayMaxMs = 30_000;
 export const cdrIssuerComponent = 'cdr-issuer';
 
 const handledTypes = new Set(['TransactionEnded', 'CdrCredited']);
+
+/** The issuer's own counters, exposed by GET /metrics (api/plugins/metrics.ts). */
+export const cdrIssuerMetricsRegistry = new Registry();
+
+/**
+ * Billing events a refusal stopped (a CDR not issued, or its entry not posted): each is also a row
+ * of process_cdr_issuer.failures, with the message. Labelled by the two handled event types only.
+ */
+export const cdrIssuerRefusals = new Counter({
+  name: 'csms_cdr_issuer_refusals_total',
+  help: 'Billing events the CDR issuer recorded as failures because a command was refused (CDR not issued or not posted to the ledger), by event type',
+  labelNames: ['event_type'],
+  registers: [cdrIssuerMetricsRegistry],
+});
 
 export interface CdrIssuerDeps {
   readonly eventStore: EventStore;
@@ -74,6 +89,7 @@ export async function catchUpCdrIssuer(deps: CdrIssuerDeps, checkpoint: Checkpoi
         const message = (error as Error).message;
         deps.log?.(`cdr issuer: ${event.type} ${event.streamId} refused, recorded as a failure: ${message}`);
         await checkpoint.recordFailure({ tenantId: event.metadata.tenantId, eventId: event.eventId, streamId: event.streamId, eventType: event.type, error: message });
+        cdrIssuerRefusals.inc({ event_type: event.type });
       }
     }
     const last = page.at(-1)!.position;

@@ -39,6 +39,16 @@ describe('cdrTokenOf', () => {
     });
   });
 
+  it('the eMSP that authorized the session (real time, START_SESSION) is the party, for a token we do not hold or hold as ours', () => {
+    const emp = { countryCode: 'DE', partyId: 'EMP' };
+    expect(cdrTokenOf({ idToken: 'APP-1', type: 'Central' }, null, billingConfigDefault, emp)).toEqual({ country_code: 'DE', party_id: 'EMP', uid: 'APP-1', type: 'OTHER', contract_id: 'APP-1' });
+    // Our own card of the same uid says nothing about the eMSP's contract.
+    expect(cdrTokenOf(card, ownCard, billingConfigDefault, emp)).toEqual({ country_code: 'DE', party_id: 'EMP', uid: 'TAG001', type: 'RFID', contract_id: 'TAG001' });
+    // A token that eMSP pushed keeps its contract.
+    const pushed: TokenFacts = { contractId: 'DE-EMP-C1', tokenType: 'APP_USER', party: emp };
+    expect(cdrTokenOf({ idToken: 'APP-1', type: 'Central' }, pushed, billingConfigDefault, emp)).toEqual({ country_code: 'DE', party_id: 'EMP', uid: 'APP-1', type: 'APP_USER', contract_id: 'DE-EMP-C1' });
+  });
+
   it('our own tokens follow the configured party', () => {
     expect(cdrTokenOf(card, ownCard, billingConfigFor({ countryCode: 'be', partyId: 'ocx' }))).toMatchObject({ country_code: 'BE', party_id: 'OCX' });
   });

@@ -1,5 +1,5 @@
 /** Process managers: command-side subscribers that turn events into further commands. */
-export { billingConfigDefault, billingConfigFor, cpoPartyDefault, type BillingConfig, type CdrSite, type CdrSiteLookup, type OcpiPartyId } from './billing-config.js';
+export { billingConfigDefault, billingConfigFor, billingConfigOf, cpoPartyDefault, type BillingConfig, type CdrSite, type CdrSiteLookup, type OcpiPartyId } from './billing-config.js';
 export { billTransaction, completeCredit, endedSessionOf, postCdrEntry, billingActor } from './billing-steps.js';
 export { buildCdr, cdrIdForTransaction, creditCdrIdFor } from './cdr-builder.js';
 export { catchUpCdrIssuer, cdrIssuerName, handleBillingEvent, startCdrIssuer } from './cdr-issuer.js';

@@ -7,8 +7,8 @@ import { perKwh, perKwhParkingAndStartFee } from '../../domain/tariff/fixtures/i
 import { parseTariff, priceMeterSamples, type Tariff } from '../../domain/tariff/index.js';
 import type { EndTransaction, MeterReadingInput, RecordChargingState, TransactionCommand } from '../../domain/transaction/commands.js';
 import type { ChargingState, SampledValue, TransactionEvent, TransactionEventData } from '../../domain/transaction/events.js';
-import { transactionDecider } from '../../domain/transaction/index.js';
-import { meterStartOf, type TransactionState } from '../../domain/transaction/state.js';
+import { chargingStateChangesPerTransactionMax, transactionDecider } from '../../domain/transaction/index.js';
+import { energySoFarWh, meterStartOf, type TransactionState } from '../../domain/transaction/state.js';
 import { billingConfigDefault } from './billing-config.js';
 import { buildCdr } from './cdr-builder.js';
 import { meterSamplesOf, type EndedSession } from './session-samples.js';
@@ -48,7 +48,7 @@ interface SessionInput {
 }
 
 /** Runs the session's commands through the transaction decider; readings it refuses are dropped, as a station's would be. */
-function endedSession(input: SessionInput): EndedSession & { readonly state: TransactionState } {
+function endedSession(input: SessionInput): EndedSession & { readonly state: TransactionState; readonly runningStates: readonly TransactionState[] } {
   let history: TransactionEvent[] = [];
   const apply = (command: TransactionCommand) => {
     try {
@@ -60,7 +60,11 @@ function endedSession(input: SessionInput): EndedSession & { readonly state: Tra
   const meterStartWh = input.meterStartWh === null ? null : new Decimal(input.meterStartWh);
   apply({ type: 'StartTransaction', transactionId: 'tx-1', stationId: 'CP-1', evseId: 1, connectorId: 1, idToken: { idToken: 'AA11', type: 'ISO14443' }, meterStartWh, startedAt: at(0) });
   for (const change of input.chargingStates ?? []) apply({ type: 'RecordChargingState', state: change.state, changedAt: at(change.minute) } satisfies RecordChargingState);
-  for (const reading of input.readings) apply({ type: 'RecordMeterReading', ...reading });
+  const runningStates: TransactionState[] = [];
+  for (const reading of input.readings) {
+    apply({ type: 'RecordMeterReading', ...reading });
+    runningStates.push(fold(transactionDecider, history));
+  }
   const end: EndTransaction = {
     type: 'EndTransaction',
     meterStopWh: input.meterStopWh === null ? null : new Decimal(input.meterStopWh),
@@ -77,6 +81,7 @@ function endedSession(input: SessionInput): EndedSession & { readonly state: Tra
     chargingStates: data('ChargingStateChanged'),
     ended: data('TransactionEnded')[0]!,
     state: fold(transactionDecider, history),
+    runningStates,
   };
 }
 
@@ -139,6 +144,31 @@ describe('CDR energy: regressions from the issue', () => {
     expect(cdrOf(session, null).total_energy).toBe('2.5005');
     expect(cdrOf(session, tariffs[0]!).total_energy).toBe('2.5005');
   });
+
+  it('a charging-state change adds a point between the registers around it, once per time, only strictly inside the session', () => {
+    const session = endedSession({
+      meterStartWh: '1000',
+      readings: [readingInput(20, '3000'), readingInput(40, '5000')],
+      meterStopWh: '6000',
+      endMinute: 60,
+      // At the start, at a reading's time, twice at 30 (a retry of another state), between readings.
+      chargingStates: [{ minute: 0, state: 'Charging' }, { minute: 20, state: 'SuspendedEV' }, { minute: 30, state: 'Charging' }, { minute: 30, state: 'SuspendedEVSE' }, { minute: 50, state: 'EVConnected' }],
+    });
+    expect(meterSamplesOf(session).map((s) => [s.timestamp.slice(11, 16), s.energyWh, s.state])).toEqual([
+      ['09:00', 1000, 'CHARGING'],
+      ['09:20', 3000, 'PARKING'],
+      ['09:30', 4000, 'CHARGING'],
+      ['09:40', 5000, 'CHARGING'],
+      ['09:50', 5500, 'PARKING'],
+      ['10:00', 6000, 'PARKING'],
+    ]);
+  });
+
+  it(`a session beyond the decider's limits is a bug, not a CDR: more than ${chargingStateChangesPerTransactionMax} charging-state changes are refused`, () => {
+    const session = endedSession({ meterStartWh: '1000', readings: [], meterStopWh: '2000', endMinute: 60 });
+    const changes = Array.from({ length: chargingStateChangesPerTransactionMax + 1 }, (_, i) => ({ state: 'Charging' as const, changedAt: at(i % 60), late: false }));
+    expect(() => meterSamplesOf({ ...session, chargingStates: changes })).toThrow(/at most 10000/);
+  });
 });
 
 /** A meter that only goes up: the register at each minute of a 0..duration session. */
@@ -182,9 +212,9 @@ describe('CDR energy: properties', () => {
           const cdr = cdrOf(session, tariff);
           const expected = kwh(registerAt(meter, endMinute) - meter.startWh);
           expect(cdr.total_energy).toBe(expected);
-          // The periods share out that energy (each rounded to 4 decimals on its own).
+          // The periods share out exactly that energy (rounded cumulatively, ARCHITECTURE.md, Rounding).
           const periodsSum = cdr.charging_periods.reduce((sum, p) => sum.plus(energyOf(p)), new Decimal(0));
-          expect(periodsSum.minus(expected).abs().lte(new Decimal('0.0001').times(cdr.charging_periods.length))).toBe(true);
+          expect(periodsSum.toFixed(4)).toBe(expected);
         },
       ),
       { numRuns: 300 },
@@ -229,6 +259,28 @@ describe('CDR energy: properties', () => {
         },
       ),
       { numRuns: 300 },
+    );
+  });
+
+  it('with arbitrary readings arriving in station-time order, the running energy never goes down and ends as the CDR total_energy', () => {
+    const register = fc.oneof(fc.integer({ min: 9_000, max: 11_000 }).map(String), fc.integer({ min: 900_000, max: 1_100_000 }).map((n) => new Decimal(n).div(100).toFixed()));
+    fc.assert(
+      fc.property(
+        fc.option(register, { nil: null }),
+        fc.option(register, { nil: null }),
+        fc.array(fc.record({ step: fc.integer({ min: 0, max: 5 }), wh: register, context: contexts }), { maxLength: 10 }),
+        fc.array(fc.record({ wh: register, context: contexts }), { maxLength: 2 }),
+        (startWh, stopWh, picks, stopPicks) => {
+          let minute = 0;
+          const readings = picks.map((p) => readingInput((minute += p.step), p.wh, p.context));
+          const endMinute = minute + 1;
+          const session = endedSession({ meterStartWh: startWh, readings, stopData: stopPicks.map((p) => readingInput(endMinute, p.wh, p.context)), meterStopWh: stopWh, endMinute });
+          const running = session.runningStates.map((state) => energySoFarWh(state));
+          running.forEach((energy, i) => expect(energy.gte(i === 0 ? 0 : running[i - 1]!)).toBe(true));
+          expect(kwh(energySoFarWh(session.state))).toBe(cdrOf(session, null).total_energy);
+        },
+      ),
+      { numRuns: 50 },
     );
   });
 });

@@ -1,7 +1,10 @@
 import { Decimal } from 'decimal.js';
 import { PricedChargingPeriod } from '../../domain/tariff/pricing.js';
 import type { MeterSample, UsageState } from '../../domain/tariff/segments.js';
+import { chargingStateChangesPerTransactionMax } from '../../domain/transaction/charging-state.js';
 import type { ChargingState, SampledValue, TransactionEventData } from '../../domain/transaction/events.js';
+import { consistentReadings, endedEnergyWh, isStartOrStopCopy, RegisterDecimal, type RegisterSample } from '../../domain/transaction/meter-energy.js';
+import { invariant } from '../../domain/shared/assert.js';
 
 /**
  * A finished session as the tariff engine reads it: meter samples with their usage state. Built
@@ -39,20 +42,6 @@ export function powerWOf(values: readonly SampledValue[]): number | undefined {
 
 const ms = (iso: string) => Date.parse(iso);
 
-/** The measurand of the energy register (the total, no phase): the one reading that counts energy. */
-const energyRegisterMeasurand = 'Energy.Active.Import.Register';
-
-/**
- * OCPP ReadingContext of the register value itself. A Transaction.Begin/Transaction.End reading is
- * the start/stop register again (1.6 transactionData copies meterStart/meterStop there): the start
- * and end points already stand for it, at the session's own start and end time. Its timestamp is
- * not trusted: real stations stamp a Transaction.Begin reading with the stop time.
- */
-function isStartOrStopCopy(reading: EndedSession['readings'][number]): boolean {
-  const register = reading.sampledValues.find((v) => v.measurand === energyRegisterMeasurand && v.phase === null);
-  return register?.context === 'Transaction.Begin' || register?.context === 'Transaction.End';
-}
-
 /**
  * The start register the way the transaction domain derives it (state.ts `meterStartOf`): the
  * station's meter start (1.6 meterStart, 2.0.1 the Started message's register), else the earliest
@@ -80,13 +69,12 @@ export function sessionRegistersOf(session: EndedSession): { readonly startWh: D
   return { startWh, stopWh: Decimal.max(startWh, new Decimal(session.ended.meterStopWh)) };
 }
 
-/** Registers reach 1e13 Wh with 9 decimals (23 digits): their difference needs more than decimal.js's default 20. */
-const RegisterDecimal = Decimal.clone({ precision: 40 });
-
-/** What the meter says the session consumed, Wh, exactly: stop − start register; 0 when no register was ever known. */
+/**
+ * What the meter says the session consumed, Wh, exactly: stop − start register (meter-energy.ts
+ * `endedEnergyWh`); 0 when no register was ever known. At register precision, so kWh from it are exact too.
+ */
 export function meteredEnergyWh(session: EndedSession): Decimal {
-  const registers = sessionRegistersOf(session);
-  return registers ? new RegisterDecimal(registers.stopWh).minus(registers.startWh) : new Decimal(0);
+  return new RegisterDecimal(endedEnergyWh(startRegisterOf(session), new Decimal(session.ended.meterStopWh)));
 }
 
 interface RegisterPoint {
@@ -96,47 +84,39 @@ interface RegisterPoint {
 }
 
 /**
- * The longest run of readings (already in station-time order) whose register never goes down:
- * the readings that agree with each other most. Of equally long runs, the one keeping the higher
- * earlier readings, so a reading that falls back below an earlier one is the one dropped (a meter
- * reset, a start value stamped late), not the earlier reading. O(n log n): patience sorting,
- * run backwards as the longest non-increasing run.
+ * The register readings inside the session that the one rule for a session's energy counts
+ * (domain/transaction/meter-energy.ts `consistentReadings`): no start/stop copies, within the
+ * session's time and [start, stop] registers, on the longest run that never goes down.
  */
-function longestNonDecreasing(points: readonly RegisterPoint[]): RegisterPoint[] {
-  // heads[k]: index of the earliest point of the best run of length k + 1 seen so far (highest register).
-  const heads: number[] = [];
-  const next = new Array<number>(points.length).fill(-1);
-  for (let i = points.length - 1; i >= 0; i--) {
-    const wh = points[i]!.wh;
-    let low = 0;
-    let high = heads.length;
-    while (low < high) {
-      const mid = (low + high) >> 1;
-      if (points[heads[mid]!]!.wh.gte(wh)) low = mid + 1;
-      else high = mid;
-    }
-    if (low > 0) next[i] = heads[low - 1]!;
-    heads[low] = i;
+function consistentPoints(session: EndedSession, startMs: number, endMs: number, startWh: Decimal, stopWh: Decimal): RegisterPoint[] {
+  const samples: (RegisterSample & { readonly powerW: number | undefined })[] = [];
+  for (const r of session.readings) {
+    if (r.registerWh === null) continue;
+    samples.push({ atMs: ms(r.sampledAt), wh: new Decimal(r.registerWh), startOrStopCopy: isStartOrStopCopy(r.sampledValues), powerW: powerWOf(r.sampledValues) });
   }
-  const run: RegisterPoint[] = [];
-  for (let i = heads.length === 0 ? -1 : heads[heads.length - 1]!; i >= 0; i = next[i]!) run.push(points[i]!);
-  return run;
+  return consistentReadings(samples, { startMs, startWh, end: { atMs: endMs, stopWh } }).map(({ atMs, wh, powerW }) => (powerW === undefined ? { atMs, wh } : { atMs, wh, powerW }));
 }
 
 /**
- * The register readings inside the session that are consistent with the register's monotonic
- * order: by station time (ties: lower register first), within [start, stop] register, and on the
- * longest non-decreasing run of them. Start/stop copies (Transaction.Begin/End) are left out. A
- * dropped reading creates no energy: the energy between two kept points is their difference, so
- * the priced total is exactly stop − start.
+ * The register points with a point added at each charging-state change strictly inside them (energy
+ * interpolated linearly between the registers around it): one merge of two lists sorted by time.
  */
-function consistentReadings(session: EndedSession, startMs: number, endMs: number, startWh: Decimal, stopWh: Decimal): RegisterPoint[] {
-  const inside = session.readings
-    .filter((r) => r.registerWh !== null && ms(r.sampledAt) >= startMs && ms(r.sampledAt) <= endMs && !isStartOrStopCopy(r))
-    .map((r) => ({ atMs: ms(r.sampledAt), wh: new Decimal(r.registerWh!), powerW: powerWOf(r.sampledValues) }))
-    .filter((r) => r.wh.gte(startWh) && r.wh.lte(stopWh))
-    .sort((a, b) => a.atMs - b.atMs || a.wh.comparedTo(b.wh));
-  return longestNonDecreasing(inside);
+function withChangePoints(points: readonly RegisterPoint[], changeTimesMs: readonly number[]): RegisterPoint[] {
+  const merged: RegisterPoint[] = [points[0]!];
+  let c = 0;
+  for (let p = 1; p < points.length; p++) {
+    const before = points[p - 1]!;
+    const next = points[p]!;
+    for (; c < changeTimesMs.length && changeTimesMs[c]! < next.atMs; c++) {
+      const atMs = changeTimesMs[c]!;
+      // At or before the previous point (an equal time, or before the start) adds no point.
+      if (atMs <= before.atMs || atMs === merged.at(-1)!.atMs) continue;
+      const share = new Decimal(atMs - before.atMs).div(next.atMs - before.atMs);
+      merged.push({ atMs, wh: before.wh.plus(next.wh.minus(before.wh).times(share)) });
+    }
+    merged.push(next);
+  }
+  return merged;
 }
 
 /**
@@ -148,40 +128,33 @@ function consistentReadings(session: EndedSession, startMs: number, endMs: numbe
  * zero energy, never "from 0 Wh".
  */
 export function meterSamplesOf(session: EndedSession): MeterSample[] {
+  invariant(session.chargingStates.length <= chargingStateChangesPerTransactionMax, `${session.chargingStates.length} charging-state changes: at most ${chargingStateChangesPerTransactionMax} per transaction`);
   const startMs = ms(session.started.startedAt);
   const endMs = Math.max(startMs, ms(session.ended.endedAt));
   const registers = sessionRegistersOf(session);
-  const points: { atMs: number; wh: Decimal; powerW?: number }[] = [];
-  if (registers === null) {
-    // No register ever: energy unknown, time still billable.
-    points.push({ atMs: startMs, wh: new Decimal(0) }, { atMs: endMs, wh: new Decimal(0) });
-  } else {
-    const { startWh, stopWh } = registers;
-    points.push({ atMs: startMs, wh: startWh }, ...consistentReadings(session, startMs, endMs, startWh, stopWh), { atMs: endMs, wh: stopWh });
-  }
+  const points: RegisterPoint[] =
+    registers === null
+      ? // No register ever: energy unknown, time still billable.
+        [{ atMs: startMs, wh: new Decimal(0) }, { atMs: endMs, wh: new Decimal(0) }]
+      : [{ atMs: startMs, wh: registers.startWh }, ...consistentPoints(session, startMs, endMs, registers.startWh, registers.stopWh), { atMs: endMs, wh: registers.stopWh }];
   const changes = session.chargingStates
     .map((c) => ({ atMs: ms(c.changedAt), state: usageStateOf(c.state) }))
     .sort((a, b) => a.atMs - b.atMs);
-  // Insert a point at each change strictly inside the session (energy interpolated linearly).
-  for (const change of changes) {
-    if (change.atMs <= startMs || change.atMs >= endMs || points.some((p) => p.atMs === change.atMs)) continue;
-    const after = points.findIndex((p) => p.atMs > change.atMs);
-    const before = points[after - 1]!;
-    const next = points[after]!;
-    const share = new Decimal(change.atMs - before.atMs).div(next.atMs - before.atMs);
-    points.splice(after, 0, { atMs: change.atMs, wh: before.wh.plus(next.wh.minus(before.wh).times(share)) });
-  }
-  const stateAt = (atMs: number): UsageState => {
-    let state: UsageState = 'CHARGING';
-    for (const change of changes) if (change.atMs <= atMs) state = change.state;
-    return state;
-  };
-  return points.map((p) => ({
-    timestamp: new Date(p.atMs).toISOString(),
-    energyWh: p.wh.toDecimalPlaces(3, Decimal.ROUND_HALF_UP).toNumber(),
-    ...(p.powerW === undefined ? {} : { powerW: p.powerW }),
-    state: stateAt(p.atMs),
-  }));
+  // The usage state at each point: the latest change at or before it (both lists in time order).
+  let c = 0;
+  let state: UsageState = 'CHARGING';
+  return withChangePoints(
+    points,
+    changes.map((change) => change.atMs),
+  ).map((p) => {
+    for (; c < changes.length && changes[c]!.atMs <= p.atMs; c++) state = changes[c]!.state;
+    return {
+      timestamp: new Date(p.atMs).toISOString(),
+      energyWh: p.wh.toDecimalPlaces(3, Decimal.ROUND_HALF_UP).toNumber(),
+      ...(p.powerW === undefined ? {} : { powerW: p.powerW }),
+      state,
+    };
+  });
 }
 
 /**

@@ -1,5 +1,6 @@
 import { Decimal } from 'decimal.js';
 import { z } from 'zod';
+import { isKnownCurrency, knownCurrencies } from '../tariff/currencies.js';
 
 /**
  * Money and quantity values shared by the billing aggregates (cdr, ledger, settlement). Event data
@@ -22,29 +23,14 @@ export const decimalString = z.string().max(60).regex(/^-?(0|[1-9]\d*)(\.\d+)?$/
 export const nonNegativeDecimal = decimalString.regex(/^[^-]/, 'a non-negative decimal string');
 
 /**
- * Active ISO 4217 alphabetic codes (list of 2024, funds and precious-metal codes left out): a
- * currency nobody can settle in is a typo, and a typo here splits a ledger into two currencies.
+ * The ISO 4217 codes accepted for money (CDRs, ledger, settlement): the tariff engine's list, the
+ * one that knows each currency's minor unit (domain/tariff/currencies.ts), so every currency a CDR
+ * or journal line can be in is one it can be rounded and posted in.
  */
-export const currencyCodes = [
-  'AED', 'AFN', 'ALL', 'AMD', 'ANG', 'AOA', 'ARS', 'AUD', 'AWG', 'AZN', 'BAM', 'BBD', 'BDT', 'BGN',
-  'BHD', 'BIF', 'BMD', 'BND', 'BOB', 'BRL', 'BSD', 'BTN', 'BWP', 'BYN', 'BZD', 'CAD', 'CDF', 'CHF',
-  'CLP', 'CNY', 'COP', 'CRC', 'CUP', 'CVE', 'CZK', 'DJF', 'DKK', 'DOP', 'DZD', 'EGP', 'ERN', 'ETB',
-  'EUR', 'FJD', 'FKP', 'GBP', 'GEL', 'GHS', 'GIP', 'GMD', 'GNF', 'GTQ', 'GYD', 'HKD', 'HNL', 'HTG',
-  'HUF', 'IDR', 'ILS', 'INR', 'IQD', 'IRR', 'ISK', 'JMD', 'JOD', 'JPY', 'KES', 'KGS', 'KHR', 'KMF',
-  'KPW', 'KRW', 'KWD', 'KYD', 'KZT', 'LAK', 'LBP', 'LKR', 'LRD', 'LSL', 'LYD', 'MAD', 'MDL', 'MGA',
-  'MKD', 'MMK', 'MNT', 'MOP', 'MRU', 'MUR', 'MVR', 'MWK', 'MXN', 'MYR', 'MZN', 'NAD', 'NGN', 'NIO',
-  'NOK', 'NPR', 'NZD', 'OMR', 'PAB', 'PEN', 'PGK', 'PHP', 'PKR', 'PLN', 'PYG', 'QAR', 'RON', 'RSD',
-  'RUB', 'RWF', 'SAR', 'SBD', 'SCR', 'SDG', 'SEK', 'SGD', 'SHP', 'SLE', 'SOS', 'SRD', 'SSP', 'STN',
-  'SVC', 'SYP', 'SZL', 'THB', 'TJS', 'TMT', 'TND', 'TOP', 'TRY', 'TTD', 'TWD', 'TZS', 'UAH', 'UGX',
-  'USD', 'UYU', 'UZS', 'VES', 'VND', 'VUV', 'WST', 'XAF', 'XCD', 'XOF', 'XPF', 'YER', 'ZAR', 'ZMW',
-  'ZWG',
-] as const;
-export type CurrencyCode = (typeof currencyCodes)[number];
+export const currencyCodes: readonly string[] = knownCurrencies;
 
-const currencySet: ReadonlySet<string> = new Set(currencyCodes);
-
-export function isCurrencyCode(value: string): value is CurrencyCode {
-  return currencySet.has(value);
+export function isCurrencyCode(value: string): boolean {
+  return isKnownCurrency(value);
 }
 
 // `: boolean` keeps the parsed type `string`: a narrowed union would leak into every event type.

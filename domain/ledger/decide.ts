@@ -1,5 +1,6 @@
 import { Money, isCurrencyCode, toDecimalString } from '../cdr/money.js';
 import { assertNever } from '../shared/assert.js';
+import { currencyMinorUnits } from '../tariff/currencies.js';
 import { eventFrom } from '../shared/event-definition.js';
 import { IllegalStateError, InvalidCommandError } from '../shared/errors.js';
 import { normalizeTimestamp, sameJson } from '../shared/values.js';
@@ -62,6 +63,11 @@ function postEntry(command: PostJournalEntry, state: LedgerState): LedgerEvent[]
     if (!account) refuse(`line ${index}: unknown account ${line.account}`);
     if (account!.currency !== line.currency) refuse(`line ${index}: ${line.currency} on ${line.account}, an account in ${account!.currency}`);
     if (!new Money(line.amount).gt(0)) refuse(`line ${index}: amount ${line.amount} on ${line.account} must be positive (the side gives the direction)`);
+    // Every entry, whatever its source (CDR, settlement, adjustment): a fraction of a cent cannot be paid or settled.
+    const places = currencyMinorUnits(line.currency);
+    if (new Money(line.amount).decimalPlaces() > places) {
+      refuse(`line ${index}: ${line.amount} ${line.currency} on ${line.account} is finer than the ${line.currency} minor unit ${new Money(10).pow(-places).toFixed()}`);
+    }
   }
   // Double entry: in each currency the debits equal the credits, to the last digit.
   for (const totals of imbalances(entry)) {

@@ -90,8 +90,10 @@ describe('entryForCdr', () => {
 
   it('refuses when an account is not open, or VAT has no rate to go to', () => {
     expect(() => entryForCdr(sampleIssued(), fold(ledgerDecider, []).accounts)).toThrow(/account receivable:emsp:DE-EMP is not open/);
-    expect(() => entryForCdr(sampleIssued({ tariffs: [] }), chart.accounts)).toThrow(InvalidCommandError);
-    expect(entryForCdr(sampleIssued({ tariffs: [] }), chart.accounts, { fallbackVatRatePercent: '21.0' })!.lines[2]!.account).toBe('vat-payable:21');
+    // No rate in the snapshot, and 1.48 on 7.00 states none exactly.
+    const noRate = sampleIssued({ tariffs: [], total_cost: { excl_vat: '7.00', incl_vat: '8.48' } });
+    expect(() => entryForCdr(noRate, chart.accounts)).toThrow(InvalidCommandError);
+    expect(entryForCdr(noRate, chart.accounts, { fallbackVatRatePercent: '21.0' })!.lines[2]!.account).toBe('vat-payable:21');
   });
 
   it('lists the accounts the CDR needs, so a handler can open them first', () => {

@@ -88,6 +88,25 @@ describe('ledger: posting journal entries', () => {
     given(ledgerDecider, chart).when(post(entry([line('receivable:emsp:DE-EMP', 'debit', '1e2'), line('revenue:charging', 'credit', '100')]))).thenThrows(InvalidCommandError, /invalid/);
   });
 
+  it('refuses a line finer than its currency\'s minor unit, whatever the entry\'s source, naming line and unit', () => {
+    const withJpy = [...chart, opened('cash:settlement-jpy', 'asset', 'JPY'), opened('revenue:charging-jpy', 'revenue', 'JPY')];
+    const adjustment = (lines: JournalLine[]): JournalEntry => ({ ...entry(lines, 'ADJ-1'), source: { kind: 'adjustment', id: 'ADJ-1' }, description: 'agreed discount' });
+    const settlement = (lines: JournalLine[]): JournalEntry => ({ ...entry(lines, 'SET-1'), source: { kind: 'settlement', id: 'DE-EMP-2025-03' }, description: 'settled' });
+    // Balanced, but 0.005 EUR cannot be paid: half a cent.
+    const halfCent = [line('cash:settlement', 'debit', '10.005'), line('receivable:emsp:DE-EMP', 'credit', '10.005')];
+    given(ledgerDecider, chart)
+      .when(post(adjustment(halfCent)))
+      .thenThrows(InvalidCommandError, /journal entry ADJ-1: line 0: 10.005 EUR on cash:settlement is finer than the EUR minor unit 0.01/);
+    given(ledgerDecider, chart).when(post(settlement(halfCent))).thenThrows(InvalidCommandError, /line 0: 10.005 EUR .* finer than the EUR minor unit 0.01/);
+    const yenFraction = [line('cash:settlement-jpy', 'debit', '100.5', 'JPY'), line('revenue:charging-jpy', 'credit', '100.5', 'JPY')];
+    given(ledgerDecider, withJpy).when(post(settlement(yenFraction))).thenThrows(InvalidCommandError, /finer than the JPY minor unit 1\b/);
+    // Whole minor units pass, however they are written.
+    const whole = [line('cash:settlement', 'debit', '10.50'), line('receivable:emsp:DE-EMP', 'credit', '10.500')];
+    given(ledgerDecider, chart).when(post(adjustment(whole))).then([posted(adjustment(whole))]);
+    const yen = [line('cash:settlement-jpy', 'debit', '100', 'JPY'), line('revenue:charging-jpy', 'credit', '100.0', 'JPY')];
+    given(ledgerDecider, withJpy).when(post(settlement(yen))).then([posted(settlement(yen))]);
+  });
+
   it('takes the identical entry again as a retry, refuses the same id with other content', () => {
     given(ledgerDecider, [...chart, posted(entry(cdrLines))]).when(post(entry(cdrLines))).then([]);
     const other = [line('receivable:emsp:DE-EMP', 'debit', '1'), line('revenue:charging', 'credit', '1')];

@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { creditCdrFrom } from '../cdr/credit.js';
+import { InvalidCommandError } from '../shared/errors.js';
 import { sampleIssued, sampleTariff } from '../cdr/fixtures.js';
 import { Money } from '../cdr/money.js';
 import { currencyMinorUnits } from '../tariff/currencies.js';
@@ -56,6 +57,59 @@ describe('vatSharesOf with several rates', () => {
       total_cost: { excl_vat: '0.08', incl_vat: '0.09' },
     });
     expect(shareRows(vatSharesOf(issued))).toEqual([['21', '0.01']]);
+  });
+
+  it('counts reservation VAT at the rate of the reservation elements (TIME and FLAT with a reservation restriction)', () => {
+    // Reserved time and the reservation fee at 9 %, the session's energy and time at 21 %: the two
+    // TIME components are told apart by the reservation restriction, not taken as one ambiguous rate.
+    const reservationTariff = {
+      ...sampleTariff,
+      elements: [
+        { price_components: [{ type: 'TIME', price: 1.2, vat: 9 }, { type: 'FLAT', price: 2, vat: 9 }], restrictions: { reservation: 'RESERVATION' } },
+        { price_components: [{ type: 'ENERGY', price: 0.3, vat: 21 }, { type: 'TIME', price: 1.2, vat: 21 }] },
+      ],
+    };
+    // VAT of the parts: 21 % 1.26 + 0.252 = 1.512, 9 % 0.234; charged 1.75 = 175 cents:
+    // 175 × 1.512 / 1.746 = 151.55 and 175 × 0.234 / 1.746 = 23.45; the cent left goes to 21 %.
+    const issued = sampleIssued({
+      tariffs: [reservationTariff],
+      total_fixed_cost: undefined,
+      total_energy_cost: { excl_vat: '6.0000', incl_vat: '7.2600' },
+      total_time_cost: { excl_vat: '1.2000', incl_vat: '1.4520' },
+      total_reservation_cost: { excl_vat: '2.6000', incl_vat: '2.8340' },
+      total_cost: { excl_vat: '9.80', incl_vat: '11.55' },
+    });
+    expect(shareRows(vatSharesOf(issued))).toEqual([
+      ['9', '0.23'],
+      ['21', '1.52'],
+    ]);
+    // A reservation that is all the CDR charged: its VAT all at 9 %, though 21 % is the session's rate too.
+    const onlyReserved = sampleIssued({
+      tariffs: [reservationTariff],
+      total_fixed_cost: undefined,
+      total_energy_cost: { excl_vat: '0.0000', incl_vat: '0.0000' },
+      total_reservation_cost: { excl_vat: '2.0000', incl_vat: '2.1800' },
+      total_cost: { excl_vat: '2.00', incl_vat: '2.18' },
+    });
+    expect(shareRows(vatSharesOf(onlyReserved))).toEqual([['9', '0.18']]);
+  });
+
+  it('refuses reservation VAT whose reservation elements disagree on the rate, naming the total', () => {
+    const tariff = {
+      ...sampleTariff,
+      elements: [
+        { price_components: [{ type: 'TIME', price: 1.2, vat: 9 }, { type: 'FLAT', price: 2, vat: 21 }], restrictions: { reservation: 'RESERVATION_EXPIRES' } },
+        { price_components: [{ type: 'ENERGY', price: 0.3, vat: 21 }] },
+      ],
+    };
+    const issued = sampleIssued({
+      tariffs: [tariff],
+      total_fixed_cost: undefined,
+      total_energy_cost: { excl_vat: '6.0000', incl_vat: '7.2600' },
+      total_reservation_cost: { excl_vat: '2.6000', incl_vat: '3.0740' },
+      total_cost: { excl_vat: '8.60', incl_vat: '10.33' },
+    });
+    expect(() => vatSharesOf(issued)).toThrow(/total_reservation_cost has VAT but its rate in the tariff snapshot is ambiguous/);
   });
 
   it('property: every line is whole minor units of its currency (JPY, EUR, KWD) and the lines sum to the charged totals exactly', () => {
@@ -118,5 +172,41 @@ describe('vatSharesOf with several rates', () => {
       ),
       { numRuns: 200 },
     );
+  });
+});
+
+describe('vatSharesOf when the tariff snapshot names no VAT rate', () => {
+  // The sample CDR: fixed 1.00 + 0.21, energy 6.00 + 1.26, total 7.00 + 1.47: 21 % on every figure.
+  it('derives the rate from the CDR when its totals state it exactly and every part agrees', () => {
+    const issued = sampleIssued({ tariffs: [] });
+    expect(shareRows(vatSharesOf(issued))).toEqual([['21', '1.47']]);
+    expect(shareRows(vatSharesOf(creditCdrFrom(issued, 'CDR-1-C', '2025-03-05T09:00:00Z')))).toEqual([['21', '-1.47']]);
+    // 4-decimal parts, each within its own rounding of 5.5 %: 0.3333 × 1.055 = 0.35163, shown 0.3516.
+    const parts = sampleIssued({
+      tariffs: [],
+      total_fixed_cost: { excl_vat: '9.6667', incl_vat: '10.1984' },
+      total_energy_cost: { excl_vat: '0.3333', incl_vat: '0.3516' },
+      total_cost: { excl_vat: '10.00', incl_vat: '10.55' },
+    });
+    expect(shareRows(vatSharesOf(parts))).toEqual([['5.5', '0.55']]);
+  });
+
+  it('does not read a rate into rounded figures: the fallback rate, else a refusal naming the CDR', () => {
+    const notDeterminable = [
+      // 0.05 / 0.04 is exactly 25 %, but the parts were charged at 21 %: the cent is rounding.
+      sampleIssued({ tariffs: [], total_fixed_cost: undefined, total_energy_cost: { excl_vat: '0.0400', incl_vat: '0.0484' }, total_cost: { excl_vat: '0.04', incl_vat: '0.05' } }),
+      // 1.48 / 7.00 is no rate of 4 decimals.
+      sampleIssued({ tariffs: [], total_cost: { excl_vat: '7.00', incl_vat: '8.48' } }),
+      // No part states its VAT: nothing confirms what the rounded total says.
+      sampleIssued({ tariffs: [], total_fixed_cost: undefined, total_energy_cost: undefined }),
+      // Two rates (fixed at 9 %): no one rate for the whole VAT.
+      sampleIssued({ tariffs: [], total_fixed_cost: { excl_vat: '1.00', incl_vat: '1.09' }, total_cost: { excl_vat: '7.00', incl_vat: '8.35' } }),
+    ];
+    for (const issued of notDeterminable) {
+      expect(() => vatSharesOf(issued)).toThrow(InvalidCommandError);
+      expect(() => vatSharesOf(issued)).toThrow(/CDR CDR-1: its tariff snapshot has no VAT rate, its figures state none exactly, and no fallback rate was given/);
+      expect(vatSharesOf(issued, '21')[0]!.ratePercent).toBe('21');
+    }
+    expect(() => vatSharesOf(notDeterminable[0]!, '-1')).toThrow(/fallback VAT rate -1 is not a non-negative decimal/);
   });
 });

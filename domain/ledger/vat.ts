@@ -7,31 +7,52 @@ import { invariant } from '../shared/assert.js';
 import { InvalidCommandError } from '../shared/errors.js';
 import { currencyMinorUnits, isKnownCurrency } from '../tariff/currencies.js';
 
-/** The OCPI price component type whose VAT applies to each cost total of a CDR. */
-const componentOfCost: ReadonlyArray<readonly [CdrCostField, string]> = [
-  ['total_fixed_cost', 'FLAT'],
-  ['total_energy_cost', 'ENERGY'],
-  ['total_time_cost', 'TIME'],
-  ['total_parking_cost', 'PARKING_TIME'],
-];
+/**
+ * The CDR cost total a price component prices (domain/tariff/pricing.ts): an element with a
+ * reservation restriction (RESERVATION, RESERVATION_EXPIRES) prices only the reservation, its TIME
+ * the reserved time and its FLAT the reservation fee, both in total_reservation_cost; the other
+ * elements price the session. ENERGY and PARKING_TIME of a reservation element never price
+ * anything (no energy or parking while reserved): null.
+ */
+function costFieldOf(componentType: string, reservationElement: boolean): CdrCostField | null {
+  if (reservationElement) return componentType === 'TIME' || componentType === 'FLAT' ? 'total_reservation_cost' : null;
+  return sessionCostFieldOf.get(componentType) ?? null;
+}
 
-/** Just what we read from a tariff snapshot: OCPI Tariff.elements[].price_components[].{type, vat}. */
+const sessionCostFieldOf: ReadonlyMap<string, CdrCostField> = new Map([
+  ['FLAT', 'total_fixed_cost'],
+  ['ENERGY', 'total_energy_cost'],
+  ['TIME', 'total_time_cost'],
+  ['PARKING_TIME', 'total_parking_cost'],
+]);
+
+/** The cost totals whose VAT is split per rate: all of total_cost's parts (OCPI CDR object). */
+const costFields: readonly CdrCostField[] = ['total_fixed_cost', 'total_energy_cost', 'total_time_cost', 'total_parking_cost', 'total_reservation_cost'];
+
+/** Just what we read from a tariff snapshot: OCPI Tariff.elements[].{price_components[].{type, vat}, restrictions.reservation}. */
 const tariffVatSchema = z.looseObject({
-  elements: z.array(z.looseObject({ price_components: z.array(z.looseObject({ type: z.string(), vat: z.number().min(0).max(100).optional() })) })),
+  elements: z.array(
+    z.looseObject({
+      price_components: z.array(z.looseObject({ type: z.string(), vat: z.number().min(0).max(100).optional() })),
+      restrictions: z.looseObject({ reservation: z.string().optional() }).optional(),
+    }),
+  ),
 });
 
-/** VAT rates (percent, as decimal strings) per price component type in the CDR's tariff snapshot. */
-function ratesPerComponent(cdr: IssuedCdr): Map<string, Set<string>> {
-  const rates = new Map<string, Set<string>>();
+/** VAT rates (percent, as decimal strings) per CDR cost total, from the price components in the CDR's tariff snapshot. */
+function ratesPerCostField(cdr: IssuedCdr): Map<CdrCostField, Set<string>> {
+  const rates = new Map<CdrCostField, Set<string>>();
   for (const tariff of cdr.cdr.tariffs ?? []) {
     const parsed = tariffVatSchema.safeParse(tariff);
     if (!parsed.success) continue;
     for (const element of parsed.data.elements) {
+      const reservationElement = element.restrictions?.reservation !== undefined;
       for (const component of element.price_components) {
-        if (component.vat === undefined) continue;
-        const set = rates.get(component.type) ?? new Set<string>();
+        const field = costFieldOf(component.type, reservationElement);
+        if (component.vat === undefined || field === null) continue;
+        const set = rates.get(field) ?? new Set<string>();
         set.add(new Money(component.vat).toFixed());
-        rates.set(component.type, set);
+        rates.set(field, set);
       }
     }
   }
@@ -48,7 +69,8 @@ export interface VatShare {
 /**
  * The unit VAT is split in: the currency's minor unit (JPY 1, EUR 0.01, KWD 0.001), the unit
  * total_cost is charged in. A VAT total finer than that (a CDR not rounded to the minor unit) is
- * split at its own precision instead, so the shares still sum to it exactly.
+ * split at its own precision instead, so the shares still sum to it exactly (the export shows
+ * them; the ledger's decide refuses such an entry, as it refuses any line finer than the minor unit).
  */
 function splitUnitOf(currency: string, vatTotal: Decimal, refuse: (message: string) => never): Decimal {
   if (!isKnownCurrency(currency)) refuse(`its VAT cannot be split per rate: currency ${currency} has no known minor unit`);
@@ -80,6 +102,41 @@ function splitByLargestRemainder(total: Decimal, weights: ReadonlyMap<string, De
   return new Map(split.map((part) => [part.rate, unit.times(part.units.toString()).times(sign)]));
 }
 
+/** The decimals of an OCPI tariff `vat` (the tariff engine holds VAT in 1e-4 %). */
+const vatRateDecimalsMax = 4;
+
+/**
+ * The one VAT rate a CDR's own figures state, for a CDR whose tariff snapshot names none; null when
+ * they do not state one exactly. The rate is (incl − excl) / excl of total_cost, and it counts
+ * only when it is exact to the decimals of an OCPI tariff vat and every part total that states incl
+ * VAT agrees with it within its own rounding (half a unit of its last decimal on excl and on incl),
+ * at least one part with VAT. A rate read into rounded figures alone would name a wrong
+ * vat-payable account: 0.05 on 0.04 is exactly 25 %, but 0.0484 on 0.0400 says 21 %.
+ */
+function rateStatedBy(cdr: IssuedCdr['cdr']): string | null {
+  const excl = new Money(cdr.total_cost.excl_vat);
+  if (cdr.total_cost.incl_vat === undefined || excl.isZero()) return null;
+  const rate = new Money(cdr.total_cost.incl_vat).minus(excl).dividedBy(excl).times(100).toDecimalPlaces(vatRateDecimalsMax);
+  const factor = rate.dividedBy(100).plus(1);
+  if (!rate.isPositive() || rate.gt(100) || !excl.times(factor).eq(cdr.total_cost.incl_vat)) return null;
+  let witnesses = 0;
+  for (const field of costFields) {
+    const price = cdr[field];
+    if (price?.incl_vat === undefined) continue;
+    const partExcl = new Money(price.excl_vat);
+    const partIncl = new Money(price.incl_vat);
+    const tolerance = halfUnitOf(price.excl_vat).times(factor).plus(halfUnitOf(price.incl_vat));
+    if (partIncl.minus(partExcl.times(factor)).abs().gt(tolerance)) return null;
+    if (!partIncl.eq(partExcl)) witnesses += 1;
+  }
+  return witnesses > 0 ? rate.toFixed() : null;
+}
+
+/** Half a unit of the last decimal a figure is written with ("7.26": 0.005): how far its rounding may have moved it. */
+function halfUnitOf(figure: string): Decimal {
+  return new Money(10).pow(-(figure.split('.')[1]?.length ?? 0)).dividedBy(2);
+}
+
 /**
  * The CDR's VAT (total_cost.incl_vat − excl_vat) split per rate. The CDR's total is what the
  * customer was charged, so the shares always sum to it exactly:
@@ -87,7 +144,8 @@ function splitByLargestRemainder(total: Decimal, weights: ReadonlyMap<string, De
  * - several: in proportion to each rate's VAT in the cost totals (their incl − excl, OCPI numbers
  *   of 4 decimals), in whole minor units of the currency (splitByLargestRemainder), so each
  *   vat-payable line is an amount that can be paid;
- * - none: `fallbackRatePercent`, or the CDR is refused (its VAT could not be declared).
+ * - none: the rate the CDR's own figures state exactly (rateStatedBy), else `fallbackRatePercent`
+ *   (BillingConfig.vatRateFallbackPercent), else the CDR is refused (its VAT could not be declared).
  */
 export function vatSharesOf(issued: IssuedCdr, fallbackRatePercent?: string): VatShare[] {
   const { total_cost: total } = issued.cdr;
@@ -98,26 +156,28 @@ export function vatSharesOf(issued: IssuedCdr, fallbackRatePercent?: string): Va
   const refuse = (message: string): never => {
     throw new InvalidCommandError(`CDR ${issued.cdr.id}: ${message}`, 'PostJournalEntry');
   };
-  const rates = ratesPerComponent(issued);
+  const rates = ratesPerCostField(issued);
   const distinct = new Set([...rates.values()].flatMap((set) => [...set]));
   if (distinct.size === 0) {
-    if (fallbackRatePercent === undefined) refuse('its tariff snapshot has no VAT rate and no fallback rate was given');
+    const stated = rateStatedBy(issued.cdr);
+    if (stated !== null) return [{ ratePercent: stated, amount: vatTotal }];
+    if (fallbackRatePercent === undefined) refuse('its tariff snapshot has no VAT rate, its figures state none exactly, and no fallback rate was given');
     if (!nonNegativeDecimal.safeParse(fallbackRatePercent).success) refuse(`fallback VAT rate ${fallbackRatePercent} is not a non-negative decimal`);
     return [{ ratePercent: new Money(fallbackRatePercent!).toFixed(), amount: vatTotal }];
   }
   if (distinct.size === 1) return [{ ratePercent: [...distinct][0]!, amount: vatTotal }];
 
   const weights = new Map<string, Decimal>();
-  for (const [field, component] of componentOfCost) {
+  for (const field of costFields) {
     const price = issued.cdr[field];
     if (price?.incl_vat === undefined) continue;
     const vat = new Money(price.incl_vat).minus(price.excl_vat);
     if (vat.isZero()) continue;
-    const componentRates = rates.get(component);
-    if (componentRates === undefined || componentRates.size !== 1) {
-      refuse(`${field} has VAT but its ${component} rate in the tariff snapshot is ${componentRates ? 'ambiguous' : 'missing'}`);
+    const fieldRates = rates.get(field);
+    if (fieldRates === undefined || fieldRates.size !== 1) {
+      refuse(`${field} has VAT but its rate in the tariff snapshot is ${fieldRates ? 'ambiguous' : 'missing'}`);
     }
-    const rate = [...componentRates!][0]!;
+    const rate = [...fieldRates!][0]!;
     weights.set(rate, (weights.get(rate) ?? new Money(0)).plus(vat));
   }
   for (const [rate, weight] of weights) if (weight.isZero()) weights.delete(rate);

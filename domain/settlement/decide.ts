@@ -20,20 +20,8 @@ export function decideSettlement(command: SettlementCommand, state: SettlementSt
       return open(command, state);
     case 'IncludeCdr':
       return include(command, period(state, command.type, ['open']));
-    case 'CloseSettlementPeriod': {
-      const opened = period(state, command.type, ['open']);
-      const cdrs = currentCdrs(opened);
-      const sum = (pick: (cdr: (typeof cdrs)[number]) => string) => toDecimalString(cdrs.reduce((total, cdr) => total.plus(pick(cdr)), new Money(0)));
-      return [
-        eventFrom(SettlementPeriodClosed, {
-          closedAt: at(command.closedAt, 'closedAt'),
-          cdrCount: cdrs.length,
-          totalAmount: sum((cdr) => cdr.summary.amount),
-          totalAmountInclVat: sum((cdr) => cdr.summary.amountInclVat ?? cdr.summary.amount),
-          totalEnergyKwh: sum((cdr) => cdr.summary.energyKwh),
-        }),
-      ];
-    }
+    case 'CloseSettlementPeriod':
+      return [closedWithTotals(period(state, command.type, ['open']), at(command.closedAt, 'closedAt'))];
     case 'DisputeSettlement':
       period(state, command.type, ['closed']);
       return [eventFrom(SettlementDisputed, { reason: reason(command.reason, command.type), disputedAt: at(command.disputedAt, 'disputedAt') })];
@@ -58,6 +46,22 @@ export function decideSettlement(command: SettlementCommand, state: SettlementSt
     default:
       return assertNever(command, 'settlement command');
   }
+}
+
+/** The period's totals; incl VAT only when every CDR states it (never excl VAT counted as incl). */
+function closedWithTotals(opened: OpenedSettlement, closedAt: string): SettlementEvent {
+  const cdrs = currentCdrs(opened).map((cdr) => cdr.summary);
+  const sum = (values: readonly string[]) => toDecimalString(values.reduce((total, value) => total.plus(value), new Money(0)));
+  const inclVat = cdrs.flatMap((cdr) => (cdr.amountInclVat === null ? [] : [cdr.amountInclVat]));
+  const cdrsWithoutInclVat = cdrs.length - inclVat.length;
+  return eventFrom(SettlementPeriodClosed, {
+    closedAt,
+    cdrCount: cdrs.length,
+    totalAmount: sum(cdrs.map((cdr) => cdr.amount)),
+    totalAmountInclVat: cdrsWithoutInclVat === 0 ? sum(inclVat) : null,
+    cdrsWithoutInclVat,
+    totalEnergyKwh: sum(cdrs.map((cdr) => cdr.energyKwh)),
+  });
 }
 
 function period(state: SettlementState, commandType: string, allowed: readonly PeriodStatus[]): OpenedSettlement {
@@ -112,9 +116,9 @@ function include(command: IncludeCdr, state: OpenedSettlement): SettlementEvent[
   if (!parsed.success) throw new InvalidCommandError(`invalid CDR summary: ${parsed.error.message}`, command.type);
   const existing = findCdr(state, data.cdrId);
   if (existing) {
-    // The same inclusion again is a retry; the same CDR with other figures is a conflict. An
-    // inclusion stored before the time was kept (v1, timeHours null) is the same inclusion.
-    const comparable = existing.included.timeHours === null ? { ...data, timeHours: null } : data;
+    // The same CDR again is a retry, whenever it is included; the same CDR with other figures is
+    // a conflict. An inclusion stored before the time was kept (v1, timeHours null) is the same one.
+    const comparable = { ...data, includedAt: existing.included.includedAt, ...(existing.included.timeHours === null ? { timeHours: null } : {}) };
     if (sameJson(existing.included, comparable)) return [];
     throw new IllegalStateError(`CDR ${data.cdrId} is already included with other figures`, command.type);
   }

@@ -5,8 +5,9 @@ import { defineEvent, type EventOf } from '../shared/event-definition.js';
 import { isoTimestamp } from '../shared/values.js';
 
 /**
- * Events of the `settlement` aggregate: one stream per partner and month,
- * `settlement-<tenantId>-<partner>:<YYYY-MM>`. A period is opened, CDRs are included while it is
+ * Events of the `settlement` aggregate: one stream per partner, month and currency,
+ * `settlement-<tenantId>-<partner>:<YYYY-MM>:<currency>` (a period opened before periods were per
+ * currency is `<partner>:<YYYY-MM>`, in the currency it was opened in). A period is opened, CDRs are included while it is
  * open, then it is closed with its totals; a closed period can be disputed and adjusted, and is
  * reconciled against the partner's own list. Each included CDR goes through the e-clearing review
  * states: accepted or rejected by the partner, then approved or declined; a rejected or declined
@@ -76,18 +77,32 @@ export const CdrIncluded = defineEvent({
   },
 });
 
+/** v1 summed excl VAT into the incl VAT total for a CDR that stated no incl VAT. */
+const settlementPeriodClosedV1 = z.object({
+  closedAt: isoTimestamp,
+  cdrCount: z.number().int().min(0),
+  totalAmount: decimalString,
+  totalAmountInclVat: decimalString,
+  totalEnergyKwh: decimalString,
+});
+
+const settlementPeriodClosedV2 = settlementPeriodClosedV1.extend({
+  /** Sum of incl VAT over every included CDR, credits netting; null (not known) when a CDR states none. */
+  totalAmountInclVat: decimalString.nullable(),
+  /** CDRs that state no incl VAT (OCPI makes it optional); null on v1 events, which did not count them. */
+  cdrsWithoutInclVat: z.number().int().min(0).nullable(),
+});
+
+/** Totals over every included CDR, credits netting: excl VAT, incl VAT, kWh. */
 export const SettlementPeriodClosed = defineEvent({
   type: 'SettlementPeriodClosed',
   aggregateType: settlementAggregateType,
-  schemaVersion: 1,
-  schema: z.object({
-    closedAt: isoTimestamp,
-    cdrCount: z.number().int().min(0),
-    /** Sums over every included CDR, credits netting: excl VAT, incl VAT (excl where none), kWh. */
-    totalAmount: decimalString,
-    totalAmountInclVat: decimalString,
-    totalEnergyKwh: decimalString,
-  }),
+  schemaVersion: 2,
+  schema: settlementPeriodClosedV2,
+  upcasters: {
+    // Kept as stored: a v1 total may hold excl VAT for some CDRs, which `cdrsWithoutInclVat: null` admits.
+    1: { schema: settlementPeriodClosedV1, up: (stored: unknown): z.infer<typeof settlementPeriodClosedV2> => ({ ...settlementPeriodClosedV1.parse(stored), cdrsWithoutInclVat: null }) },
+  },
 });
 
 export const SettlementDisputed = defineEvent({
@@ -195,12 +210,28 @@ const settlementReconciledV2 = z.object({
   timeNotCompared: z.array(notComparedSchema).max(reconciliationItemsMax),
 });
 
-/** v2 compares incl VAT and time too, and says which pairs it could not compare. */
+const widenedSchema = z.object({ decimals: z.number().int(), tolerance: nonNegativeDecimal }).nullable();
+
+const settlementReconciledV3 = settlementReconciledV2.extend({
+  /**
+   * Energy and time tolerances widened to the precision the statement states them to (half a unit
+   * of its last decimal; time in seconds); null: the configured tolerance was used. Null on events
+   * before v3, which did not widen.
+   */
+  widenedTolerance: z.object({ energyKwh: widenedSchema, timeHours: widenedSchema }),
+  /** CDR ids given again on a side with other figures than their first row (a second charge); null before v3. */
+  differingDuplicates: z.object({ ourSide: z.array(cdrId).max(reconciliationItemsMax), theirSide: z.array(cdrId).max(reconciliationItemsMax) }).nullable(),
+});
+
+/**
+ * v2 compares incl VAT and time too, and says which pairs it could not compare; v3 says which
+ * tolerances the statement's precision widened and which duplicates state other figures.
+ */
 export const SettlementReconciled = defineEvent({
   type: 'SettlementReconciled',
   aggregateType: settlementAggregateType,
-  schemaVersion: 2,
-  schema: settlementReconciledV2,
+  schemaVersion: 3,
+  schema: settlementReconciledV3,
   upcasters: {
     1: {
       schema: settlementReconciledV1,
@@ -218,6 +249,14 @@ export const SettlementReconciled = defineEvent({
           timeNotCompared: [],
         };
       },
+    },
+    2: {
+      schema: settlementReconciledV2,
+      up: (stored: unknown): z.infer<typeof settlementReconciledV3> => ({
+        ...settlementReconciledV2.parse(stored),
+        widenedTolerance: { energyKwh: null, timeHours: null },
+        differingDuplicates: null,
+      }),
     },
   },
 });

@@ -111,8 +111,9 @@ describe('reconcile', () => {
   it('compares total time within a tolerance in seconds, exactly (hours × 3600)', () => {
     const tolerance = { amount: '0', energyKwh: '0', timeSeconds: '1' };
     // 1 s = 0.000277… h: 0.0002 h (0.72 s) is within, 0.0003 h (1.08 s) is not.
-    expect(reconcile([cdr('A', '7', '20', { timeHours: '1.0002' })], [cdr('A', '7', '20', { timeHours: '1' })], tolerance).timeMismatches).toEqual([]);
-    const result = reconcile([cdr('A', '7', '20', { timeHours: '1.0003' })], [cdr('A', '7', '20', { timeHours: '1' })], tolerance);
+    // Their hours to 4 decimals like ours: no widening (precision.ts).
+    expect(reconcile([cdr('A', '7', '20', { timeHours: '1.0002' })], [cdr('A', '7', '20', { timeHours: '1.0000' })], tolerance).timeMismatches).toEqual([]);
+    const result = reconcile([cdr('A', '7', '20', { timeHours: '1.0003' })], [cdr('A', '7', '20', { timeHours: '1.0000' })], tolerance);
     expect(result.timeMismatches).toEqual([{ ourCdrId: 'A', theirCdrId: 'A', ours: '1.0003', theirs: '1', difference: '0.0003' }]);
     expect(result.matched[0]!.differences.map((difference) => difference.field)).toEqual(['timeHours']);
     expect(reconcile([cdr('A', '7', '20', { timeHours: '1' })], [cdr('A')], tolerance).timeNotCompared).toEqual([{ ourCdrId: 'A', theirCdrId: 'A', lacking: 'theirs' }]);
@@ -128,9 +129,28 @@ describe('reconcile', () => {
 
   it('defaults: money exact, energy within 1 Wh, time within 1 s', () => {
     expect(defaultReconciliationTolerance).toEqual({ amount: '0', energyKwh: '0.001', timeSeconds: '1' });
-    const result = reconcile([cdr('A', '7.00', '20.0004', { timeHours: '1.0001' })], [cdr('A', '7.00', '20', { timeHours: '1' })], defaultReconciliationTolerance);
+    const result = reconcile([cdr('A', '7.00', '20.0004', { timeHours: '1.0001' })], [cdr('A', '7.00', '20.0000', { timeHours: '1.0000' })], defaultReconciliationTolerance);
     expect(reconciliationIsClean(result)).toBe(true);
-    expect(reconcile([cdr('A', '7.00', '20.0011')], [cdr('A', '7.00', '20')], defaultReconciliationTolerance).energyMismatches).toHaveLength(1);
+    expect(reconcile([cdr('A', '7.00', '20.0011')], [cdr('A', '7.00', '20.000')], defaultReconciliationTolerance).energyMismatches).toHaveLength(1);
+  });
+
+  it("widens time and energy to half the statement's last decimal when coarser than the tolerance (1.25 h vs our 1.2483)", () => {
+    const ours = [cdr('A', '7.00', '20.0034', { timeHours: '1.2483' }), cdr('B', '7.00', '20', { timeHours: '1.2449' })];
+    const theirs = [cdr('A', '7.00', '20.00', { timeHours: '1.25' }), cdr('B', '7.00', '20', { timeHours: '1.25' })];
+    const result = reconcile(ours, theirs, defaultReconciliationTolerance);
+    // Time to 2 decimals: ±0.005 h = 18 s; energy to 2 decimals: ±0.005 kWh.
+    expect(result.tolerance).toEqual({ amount: '0', energyKwh: '0.005', timeSeconds: '18' });
+    expect(result.widened).toEqual({ energyKwh: { decimals: 2, tolerance: '0.005' }, timeHours: { decimals: 2, tolerance: '18' } });
+    expect(ids(result.matched.filter((pair) => pair.differences.length > 0).map((pair) => pair.ours))).toEqual(['B']);
+    expect(result.timeMismatches).toEqual([{ ourCdrId: 'B', theirCdrId: 'B', ours: '1.2449', theirs: '1.25', difference: '-0.0051' }]);
+  });
+
+  it("takes a field's precision from its finest row (20 beside 20.35 is 20.00), and never widens money or a finer statement", () => {
+    const theirs = [cdr('A', '7', '20', { timeHours: '1.0002' }), cdr('B', '7', '20.35')];
+    const result = reconcile([cdr('A', '7.30', '20.004', { timeHours: '1' }), cdr('B', '7', '20.35')], theirs, defaultReconciliationTolerance);
+    expect(result.widened).toEqual({ energyKwh: { decimals: 2, tolerance: '0.005' }, timeHours: null });
+    expect(result.tolerance).toEqual({ amount: '0', energyKwh: '0.005', timeSeconds: '1' });
+    expect(result.matched[0]!.differences.map((difference) => difference.field)).toEqual(['amount']);
   });
 
   it('nets incl VAT and time of a credit into its original, and leaves them unstated if one CDR lacks them', () => {
@@ -147,6 +167,20 @@ describe('reconcile', () => {
     expect(result.duplicatesOnTheirSide).toEqual(['B']);
     expect(result.matched).toHaveLength(2);
     expect(result.amountMismatches.map((m) => m.ourCdrId)).toEqual(['B']);
+  });
+
+  it('a double charge on their side (A 7.00, A 9.00) is not clean, and the row with other figures is marked', () => {
+    const result = reconcile([cdr('A'), cdr('B')], [cdr('A', '7.00'), cdr('A', '9.00'), cdr('B')], exact);
+    expect(result.matched.every((pair) => pair.differences.length === 0)).toBe(true);
+    expect(reconciliationIsClean(result)).toBe(false);
+    expect(result.duplicateRowsOnTheirSide).toMatchObject([{ cdrId: 'A', index: 1, row: { amount: '9.00' }, first: { amount: '7.00' }, differsIn: ['amount'] }]);
+    expect(result.duplicateRowsOnOurSide).toEqual([]);
+  });
+
+  it('a row repeated with the same figures (however written) is not clean either, and is not marked as differing', () => {
+    const result = reconcile([cdr('A'), cdr('A', '7')], [cdr('A', '7.00', '20.0', { startDateTime: '2025-03-01T11:00:00+01:00' })], exact);
+    expect(reconciliationIsClean(result)).toBe(false);
+    expect(result.duplicateRowsOnOurSide).toMatchObject([{ cdrId: 'A', index: 1, differsIn: [] }]);
   });
 
   it('nets a credit CDR into its original: both sides with CDR + credit match at zero', () => {
@@ -201,9 +235,12 @@ describe('reconcile', () => {
     const ours = [cdr('A', '7.00', '20', { amountInclVat: '8.47', timeHours: '1' }), cdr('B', '7.00', '20', { amountInclVat: '8.47' })];
     const theirs = [cdr('A', '7.00', '20', { amountInclVat: '8.40', timeHours: '1.5' }), cdr('B')];
     const event = reconciledEvent(ours, theirs, defaultReconciliationTolerance, '2025-04-01T00:00:00.000Z');
-    expect(event.schemaVersion).toBe(2);
+    expect(event.schemaVersion).toBe(3);
     expect(event.data).toMatchObject({
       tolerance: { amount: '0', energyKwh: '0.001', timeSeconds: '1' },
+      // Their energy in whole kWh and time to 1 decimal: the configured tolerance is kept, the one used beside it.
+      widenedTolerance: { energyKwh: { decimals: 0, tolerance: '0.5' }, timeHours: { decimals: 1, tolerance: '180' } },
+      differingDuplicates: { ourSide: [], theirSide: [] },
       compared: ['amount', 'amountInclVat', 'energyKwh', 'timeHours'],
       counts: { matched: 2, amountMismatches: 0, amountInclVatMismatches: 1, timeMismatches: 1, amountInclVatNotCompared: 1, timeNotCompared: 1 },
       amountInclVatMismatches: [{ ourCdrId: 'A', ours: '8.47', theirs: '8.4', difference: '0.07' }],
@@ -211,6 +248,11 @@ describe('reconcile', () => {
       amountInclVatNotCompared: [{ ourCdrId: 'B', lacking: 'theirs' }],
       timeNotCompared: [{ ourCdrId: 'B', lacking: 'both' }],
     });
+  });
+
+  it('records which duplicate ids state other figures than their first row', () => {
+    const event = reconciledEvent([cdr('A'), cdr('B')], [cdr('A'), cdr('A', '9.00'), cdr('B'), cdr('B')], exact, '2025-04-01T00:00:00.000Z');
+    expect(event.data).toMatchObject({ counts: { duplicatesOnTheirSide: 2 }, duplicatesOnTheirSide: ['A', 'B'], differingDuplicates: { ourSide: [], theirSide: ['A'] } });
   });
 
   it('cuts the lists of the recorded event at the limit, never the counts', () => {

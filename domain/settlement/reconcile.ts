@@ -6,6 +6,7 @@ import type { OcpiCdr } from '../cdr/ocpi.js';
 import { assertNever } from '../shared/assert.js';
 import { InvalidCommandError } from '../shared/errors.js';
 import { cdrSummarySchema, cdrsPerPeriodMax, comparedFields, type CdrSummary, type ComparedField } from './events.js';
+import { toleranceForStatement, type WidenedTolerance } from './precision.js';
 
 /**
  * Reconciliation of our CDRs against a partner's for one settlement period: which CDRs both sides
@@ -19,6 +20,9 @@ import { cdrSummarySchema, cdrsPerPeriodMax, comparedFields, type CdrSummary, ty
  * that the other side lacks is not missing (neither side bills anything); the other side having
  * the original un-credited is an amount mismatch. A credit CDR whose original is in another period
  * stays a record of its own.
+ *
+ * A CDR id given twice on a side (a double charge, a repeated line) is reconciled by its first row
+ * and reported: the reconciliation is not clean while a side has one.
  */
 
 export interface ReconciliationTolerance {
@@ -79,7 +83,25 @@ export interface MatchedCdr {
   readonly notCompared: readonly (NotCompared & { readonly field: ComparedField })[];
 }
 
+/** A field a duplicate row states otherwise than the first row of its id. */
+export type DuplicateDifference = ComparedField | 'sessionId' | 'startDateTime' | 'creditReferenceId';
+
+/** A row whose CDR id an earlier row of the same side already has. */
+export interface DuplicateRow {
+  readonly cdrId: string;
+  /** 0-based position of the row in its side's list. */
+  readonly index: number;
+  readonly row: CdrSummary;
+  /** The first row of the id: the one reconciled. */
+  readonly first: CdrSummary;
+  /** Empty: the same CDR given again; otherwise a second charge with other figures. */
+  readonly differsIn: readonly DuplicateDifference[];
+}
+
 export interface Reconciliation {
+  /** The tolerance compared with: the configured one, widened to the statement's precision (precision.ts). */
+  readonly tolerance: ReconciliationTolerance;
+  readonly widened: WidenedTolerance;
   /** Every pair found, whether its figures agree or not (the mismatches are among these). */
   readonly matched: MatchedCdr[];
   readonly missingOnOurSide: NettedCdr[];
@@ -95,6 +117,9 @@ export interface Reconciliation {
   /** CDR ids given more than once on a side; only the first counts. */
   readonly duplicatesOnOurSide: string[];
   readonly duplicatesOnTheirSide: string[];
+  /** Each row after the first of such an id, in list order. */
+  readonly duplicateRowsOnOurSide: DuplicateRow[];
+  readonly duplicateRowsOnTheirSide: DuplicateRow[];
   /** Records netted to zero (CDR + credit) that the other side does not have: nothing to settle. */
   readonly nettedToZero: NettedCdr[];
 }
@@ -125,16 +150,33 @@ function refuse(message: string): never {
   throw new InvalidCommandError(message, 'ReconcileSettlement');
 }
 
+const sameDecimal = (a: string | null, b: string | null) => (a === null || b === null ? a === b : new Money(a).eq(b));
+
+/** The fields a duplicate row states otherwise than the first (numbers by value, times by instant). */
+function duplicateDifferences(first: CdrSummary, row: CdrSummary): DuplicateDifference[] {
+  const differences: DuplicateDifference[] = comparedFields.filter((field) => !sameDecimal(first[field], row[field]));
+  if (first.sessionId !== row.sessionId) differences.push('sessionId');
+  if (Date.parse(first.startDateTime) !== Date.parse(row.startDateTime)) differences.push('startDateTime');
+  if (first.creditReferenceId !== row.creditReferenceId) differences.push('creditReferenceId');
+  return differences;
+}
+
 /** Dedupes by id (first wins) and folds credits into their originals on the same side. */
-function netted(side: string, summaries: readonly CdrSummary[]): { records: NettedCdr[]; duplicates: string[] } {
+function netted(side: string, summaries: readonly CdrSummary[]): { records: NettedCdr[]; duplicates: string[]; duplicateRows: DuplicateRow[] } {
   if (summaries.length > cdrsPerPeriodMax) refuse(`${side}: ${summaries.length} CDRs, more than ${cdrsPerPeriodMax}`);
   const byId = new Map<string, CdrSummary>();
   const duplicates = new Set<string>();
+  const duplicateRows: DuplicateRow[] = [];
   for (const [index, summary] of summaries.entries()) {
     const parsed = cdrSummarySchema.safeParse(summary);
     if (!parsed.success) refuse(`${side}[${index}]: ${parsed.error.message}`);
-    if (byId.has(summary.cdrId)) duplicates.add(summary.cdrId);
-    else byId.set(summary.cdrId, summary);
+    const first = byId.get(summary.cdrId);
+    if (first === undefined) {
+      byId.set(summary.cdrId, summary);
+      continue;
+    }
+    duplicates.add(summary.cdrId);
+    duplicateRows.push({ cdrId: summary.cdrId, index, row: summary, first, differsIn: duplicateDifferences(first, summary) });
   }
   const records = new Map<string, { summary: CdrSummary; cdrIds: string[]; amount: Decimal; amountInclVat: Decimal | null; energyKwh: Decimal; timeHours: Decimal | null }>();
   for (const summary of byId.values()) {
@@ -161,6 +203,7 @@ function netted(side: string, summaries: readonly CdrSummary[]): { records: Nett
   return {
     records: [...records.values()].map(({ summary, ...figures }) => ({ ...figures, cdrId: summary.cdrId, sessionId: summary.sessionId, startDateTime: summary.startDateTime })),
     duplicates: [...duplicates],
+    duplicateRows,
   };
 }
 
@@ -203,11 +246,16 @@ function compare(ours: NettedCdr, theirs: NettedCdr, tolerance: ReconciliationTo
   return { differences, notCompared };
 }
 
-export function reconcile(ours: readonly CdrSummary[], theirs: readonly CdrSummary[], tolerance: ReconciliationTolerance): Reconciliation {
-  const parsedTolerance = toleranceSchema.safeParse(tolerance);
+/**
+ * `configured`: the tolerance asked for; energy and time are widened to the precision `theirs`
+ * states them to where that is coarser (precision.ts), and the result gives the tolerance used.
+ */
+export function reconcile(ours: readonly CdrSummary[], theirs: readonly CdrSummary[], configured: ReconciliationTolerance): Reconciliation {
+  const parsedTolerance = toleranceSchema.safeParse(configured);
   if (!parsedTolerance.success) refuse(`tolerance must be non-negative decimals: ${parsedTolerance.error.message}`);
   const our = netted('ours', ours);
   const their = netted('theirs', theirs);
+  const { tolerance, widened } = toleranceForStatement(theirs, configured);
 
   const pairs: Omit<MatchedCdr, 'differences' | 'notCompared'>[] = [];
   const theirsLeft = new Map(their.records.map((record) => [record.cdrId, record]));
@@ -242,6 +290,8 @@ export function reconcile(ours: readonly CdrSummary[], theirs: readonly CdrSumma
     matched.flatMap((pair) => pair.notCompared.filter((item) => item.field === field)).map(({ field: _field, ...item }) => item);
   const unmatchedTheirs = [...theirsLeft.values()];
   return {
+    tolerance,
+    widened,
     matched,
     missingOnOurSide: unmatchedTheirs.filter((record) => !nettedOut(record)),
     missingOnTheirSide: oursLeft.filter((record) => !nettedOut(record)),
@@ -253,11 +303,15 @@ export function reconcile(ours: readonly CdrSummary[], theirs: readonly CdrSumma
     timeNotCompared: uncompared('timeHours'),
     duplicatesOnOurSide: our.duplicates,
     duplicatesOnTheirSide: their.duplicates,
+    duplicateRowsOnOurSide: our.duplicateRows,
+    duplicateRowsOnTheirSide: their.duplicateRows,
     nettedToZero: [...oursLeft, ...unmatchedTheirs].filter(nettedOut),
   };
 }
 
-/** Whether a reconciliation found nothing to settle by hand: no CDR missing, no figure differing. */
+/** Whether a reconciliation found nothing to settle by hand: no CDR missing or given twice, no figure differing. */
 export function reconciliationIsClean(result: Reconciliation): boolean {
-  return result.missingOnOurSide.length + result.missingOnTheirSide.length === 0 && result.matched.every((pair) => pair.differences.length === 0);
+  const missing = result.missingOnOurSide.length + result.missingOnTheirSide.length;
+  const duplicates = result.duplicatesOnOurSide.length + result.duplicatesOnTheirSide.length;
+  return missing === 0 && duplicates === 0 && result.matched.every((pair) => pair.differences.length === 0);
 }

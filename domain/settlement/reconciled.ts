@@ -1,11 +1,15 @@
 import { eventFrom } from '../shared/event-definition.js';
 import { SettlementReconciled, comparedFields, reconciliationItemsMax, type CdrSummary } from './events.js';
-import { reconcile, type ReconciliationTolerance } from './reconcile.js';
+import { reconcile, type DuplicateRow, type ReconciliationTolerance } from './reconcile.js';
+
+/** The ids of duplicate rows that state other figures than their first row, each once. */
+const differingIds = (rows: readonly DuplicateRow[]) => [...new Set(rows.filter((row) => row.differsIn.length > 0).map((row) => row.cdrId))];
 
 /**
  * The SettlementReconciled event for a reconciliation: complete counts, and each list cut at
  * reconciliationItemsMax (a period gone badly wrong must not make an event of megabytes; the
- * full lists are recomputed from both sides whenever needed).
+ * full lists are recomputed from both sides whenever needed). `tolerance` is the one configured;
+ * `widenedTolerance` says where the statement's precision widened it.
  */
 export function reconciledEvent(ours: readonly CdrSummary[], theirs: readonly CdrSummary[], tolerance: ReconciliationTolerance, reconciledAt: string) {
   const result = reconcile(ours, theirs, tolerance);
@@ -43,6 +47,8 @@ export function reconciledEvent(ours: readonly CdrSummary[], theirs: readonly Cd
     timeNotCompared: cut(result.timeNotCompared),
     duplicatesOnOurSide: cut(result.duplicatesOnOurSide),
     duplicatesOnTheirSide: cut(result.duplicatesOnTheirSide),
+    widenedTolerance: result.widened,
+    differingDuplicates: { ourSide: cut(differingIds(result.duplicateRowsOnOurSide)), theirSide: cut(differingIds(result.duplicateRowsOnTheirSide)) },
   };
   // Read after the lists above were cut.
   return eventFrom(SettlementReconciled, { ...data, truncated });

@@ -27,7 +27,7 @@ const summary = (cdrId: string, amount = '7.00', energyKwh = '20', extra: Partia
 const opened = eventFrom(SettlementPeriodOpened, { partner: 'DE-EMP', period: '2025-03', currency: 'EUR', openedAt: at });
 const include = (cdr: CdrSummary, currency = 'EUR'): IncludeCdr => ({ type: 'IncludeCdr', cdr, currency, includedAt: at });
 const included = (cdr: CdrSummary) => eventFrom(CdrIncluded, { ...cdr, includedAt: at });
-const closed = eventFrom(SettlementPeriodClosed, { closedAt: at, cdrCount: 1, totalAmount: '7', totalAmountInclVat: '7', totalEnergyKwh: '20' });
+const closed = eventFrom(SettlementPeriodClosed, { closedAt: at, cdrCount: 1, totalAmount: '7', totalAmountInclVat: null, cdrsWithoutInclVat: 1, totalEnergyKwh: '20' });
 const disputed = eventFrom(SettlementDisputed, { reason: 'amounts differ', disputedAt: at });
 const accepted = eventFrom(CdrAccepted, { cdrId: 'A', acceptedAt: at });
 const rejected = eventFrom(CdrRejected, { cdrId: 'A', reason: 'unknown token', rejectedAt: at });
@@ -53,6 +53,8 @@ describe('settlement: period lifecycle', () => {
     given(settlementDecider, [opened]).when(include(summary('A'))).then([included(summary('A'))]);
     given(settlementDecider, open).when(include(summary('A'))).then([]);
     given(settlementDecider, open).when(include(summary('A', '7.01'))).thenThrows(IllegalStateError, /already included with other figures/);
+    // A later run includes the same CDR at another time: still the same inclusion.
+    given(settlementDecider, open).when({ ...include(summary('A')), includedAt: '2025-04-02T00:00:00.000Z' }).then([]);
   });
 
   it('refuses a CDR in another currency and one before the period is opened', () => {
@@ -68,7 +70,23 @@ describe('settlement: period lifecycle', () => {
     const credit = summary('A-C', '-7.00', '-20', { creditReferenceId: 'A' });
     given(settlementDecider, [...open, included(summary('B', '3.50', '10')), included(credit)])
       .when(cmd('CloseSettlementPeriod', { closedAt: at }))
-      .then([eventFrom(SettlementPeriodClosed, { closedAt: at, cdrCount: 3, totalAmount: '3.5', totalAmountInclVat: '3.5', totalEnergyKwh: '10' })]);
+      .then([eventFrom(SettlementPeriodClosed, { closedAt: at, cdrCount: 3, totalAmount: '3.5', totalAmountInclVat: null, cdrsWithoutInclVat: 3, totalEnergyKwh: '10' })]);
+  });
+
+  it('closes with an incl VAT total only over CDRs that state it: unknown (null) when one does not, and says how many', () => {
+    given(settlementDecider, [...open, included(summary('B', '3.50', '10', { amountInclVat: '4.24' }))])
+      .when(cmd('CloseSettlementPeriod', { closedAt: at }))
+      .then([eventFrom(SettlementPeriodClosed, { closedAt: at, cdrCount: 2, totalAmount: '10.5', totalAmountInclVat: null, cdrsWithoutInclVat: 1, totalEnergyKwh: '30' })]);
+    given(settlementDecider, [opened, included(summary('B', '3.50', '10', { amountInclVat: '4.24' }))])
+      .when(cmd('CloseSettlementPeriod', { closedAt: at }))
+      .then([eventFrom(SettlementPeriodClosed, { closedAt: at, cdrCount: 1, totalAmount: '3.5', totalAmountInclVat: '4.24', cdrsWithoutInclVat: 0, totalEnergyKwh: '10' })]);
+  });
+
+  it('replays a v1 close as stored: its incl VAT total counted excl VAT where a CDR had none, so the count of those is unknown', () => {
+    const v1 = { closedAt: at, cdrCount: 1, totalAmount: '7', totalAmountInclVat: '7', totalEnergyKwh: '20' };
+    const event = upcast('SettlementPeriodClosed', 1, v1) as SettlementEvent;
+    expect(event).toEqual(eventFrom(SettlementPeriodClosed, { ...v1, cdrsWithoutInclVat: null }));
+    given(settlementDecider, [...open, event]).when(cmd('DisputeSettlement', { reason: 'amounts differ', disputedAt: at })).then([disputed]);
   });
 
   it('refuses closing twice', () => {
@@ -159,7 +177,7 @@ describe('settlement: reconciliation', () => {
 
 describe('settlement: reconciliation compares incl VAT, energy and time', () => {
   const ours = summary('A', '7.00', '20', { amountInclVat: '8.47', timeHours: '1' });
-  const history = [opened, included(ours), eventFrom(SettlementPeriodClosed, { closedAt: at, cdrCount: 1, totalAmount: '7', totalAmountInclVat: '8.47', totalEnergyKwh: '20' })];
+  const history = [opened, included(ours), eventFrom(SettlementPeriodClosed, { closedAt: at, cdrCount: 1, totalAmount: '7', totalAmountInclVat: '8.47', cdrsWithoutInclVat: 0, totalEnergyKwh: '20' })];
   const reconcileWith = (theirs: CdrSummary) => cmd('ReconcileSettlement', { theirs: [theirs], tolerance: defaultReconciliationTolerance, reconciledAt: at });
 
   it('records a statement with the same excl VAT and another incl VAT as an incl VAT mismatch', () => {
@@ -217,8 +235,11 @@ describe('settlement: events stored at v1 still replay', () => {
       missingOnOurSide: [], missingOnTheirSide: [], amountMismatches: [mismatch], energyMismatches: [], duplicatesOnOurSide: [], duplicatesOnTheirSide: [], truncated: false,
     };
     const event = upcast('SettlementReconciled', 1, v1) as SettlementEvent;
-    expect(event.schemaVersion).toBe(2);
-    expect(event.data).toMatchObject({ tolerance: { amount: '0', energyKwh: '0', timeSeconds: null }, compared: ['amount', 'energyKwh'], counts: { ...counts, amountInclVatMismatches: 0 }, amountMismatches: [mismatch] });
+    expect(event.schemaVersion).toBe(3);
+    expect(event.data).toMatchObject({
+      tolerance: { amount: '0', energyKwh: '0', timeSeconds: null }, compared: ['amount', 'energyKwh'], counts: { ...counts, amountInclVatMismatches: 0 }, amountMismatches: [mismatch],
+      widenedTolerance: { energyKwh: null, timeHours: null }, differingDuplicates: null,
+    });
     const state = [opened, included(summary('A')), closed, event].reduce(settlementDecider.evolve, settlementDecider.initialState());
     expect(state.status !== 'none' && state.lastReconciliation?.compared).toEqual(['amount', 'energyKwh']);
   });

@@ -21,6 +21,11 @@ export const idTokenSchema = z.object({
 });
 export type IdToken = z.infer<typeof idTokenSchema>;
 
+/** The same token as OCPP compares them: without case (1.6 IdToken CiString20, 2.0.1 idToken CiString36); the type is not compared. */
+export function sameIdToken(a: IdToken, b: IdToken): boolean {
+  return a.idToken.toLowerCase() === b.idToken.toLowerCase();
+}
+
 export const ocppVersions = ['1.6', '2.0.1'] as const;
 export type OcppVersion = (typeof ocppVersions)[number];
 

@@ -19,3 +19,5 @@ export * from './state.js';
 export * from './operation/index.js';
 // Remote starts, kept under an id the station's later start can find (remote-start/events.ts).
 export * from './remote-start/index.js';
+// Reservations, kept under an id the transaction that uses one can find (reservation/events.ts).
+export * from './reservation/index.js';

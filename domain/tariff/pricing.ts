@@ -13,7 +13,10 @@ export interface PricingOptions {
   readonly reservationExpired?: boolean;
 }
 
-/** An amount excl. and incl. VAT. `vat_applicable` is false when no component in it had a `vat`. */
+/**
+ * An amount excl. and incl. VAT. `vat_applicable` is false when no component in it had a `vat`
+ * (and, for total_cost, no min_price/max_price incl_vat replaced its incl. VAT side).
+ */
 export interface CostPair {
   readonly excl_vat: Exact;
   readonly incl_vat: Exact;
@@ -286,7 +289,10 @@ function sum(parts: readonly CostPair[]): CostPair {
 
 /**
  * mod_tariffs "Tariff Object": min_price and max_price apply to the session total, separately
- * excl. and incl. VAT. A bound without incl_vat leaves the incl. VAT total alone.
+ * excl. and incl. VAT (its notes: "they both apply"). A bound without incl_vat leaves the incl.
+ * VAT total alone. A bound's incl_vat that replaces the incl. VAT total is a price the tariff
+ * states with its VAT, so that total is VAT-applicable even when no component priced anything
+ * (a 0 kWh session under a minimum price owes the minimum's VAT).
  */
 function toExcl(bound: bigint): bigint {
   return bound * perFlat;
@@ -306,5 +312,5 @@ function applyPriceLimits(tariff: CompiledTariff, raw: CostPair): { total: CostP
   if (maxPrice && excl > toExcl(maxPrice.excl)) [excl, exclApplied] = [toExcl(maxPrice.excl), 'MAX_PRICE'];
   if (minPrice?.incl !== undefined && incl < toIncl(minPrice.incl)) [incl, inclApplied] = [toIncl(minPrice.incl), 'MIN_PRICE'];
   if (maxPrice?.incl !== undefined && incl > toIncl(maxPrice.incl)) [incl, inclApplied] = [toIncl(maxPrice.incl), 'MAX_PRICE'];
-  return { total: pair(excl, incl, raw.vat_applicable), applied: { excl_vat: exclApplied, incl_vat: inclApplied } };
+  return { total: pair(excl, incl, raw.vat_applicable || inclApplied !== null), applied: { excl_vat: exclApplied, incl_vat: inclApplied } };
 }

@@ -1,6 +1,6 @@
 import type { Decimal } from 'decimal.js';
 import type { IdToken } from '../shared/values.js';
-import type { AuthorizationBasis, AuthorizationResult, ChargingProfileType, ChargingState, MessageContext, SampledValue, StopReason } from './events.js';
+import type { AuthorizationBasis, AuthorizationResult, AuthorizingParty, ChargingProfileType, ChargingState, MessageContext, SampledValue, StopReason } from './events.js';
 
 /**
  * Commands to the transaction aggregate. Energy is a Decimal in Wh (gateways apply the OCPP unit
@@ -21,6 +21,8 @@ export interface AuthorizeTransaction {
   readonly authorizationReference?: string | null;
   /** basis 'remoteStart': the station operation that sent it. */
   readonly remoteStartOperationId?: string | null;
+  /** The eMSP whose real-time answer or START_SESSION authorized it, when one did. */
+  readonly authorizingParty?: AuthorizingParty | null;
 }
 
 export interface StartTransaction extends MessageContext {

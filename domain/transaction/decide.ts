@@ -24,10 +24,12 @@ import {
   type TransactionEventData,
 } from './events.js';
 import { contextOf, checkSameStation } from './message-context.js';
+import { checkAuthorizingParty } from './session-authorization.js';
 import { evolveTransaction, meterStartOf, readingFingerprint, readingsOf, type Started, type TransactionState } from './state.js';
+import { meterReadingsPerTransactionMax } from './meter-energy.js';
 
-/** A week of one-minute readings with room to spare; more means a station is misbehaving. */
-export const meterReadingsPerTransactionMax = 20_000;
+/** A week of one-minute readings with room to spare; more means a station is misbehaving (meter-energy.ts holds it). */
+export { meterReadingsPerTransactionMax };
 
 export function decideTransaction(command: TransactionCommand, state: TransactionState): TransactionEvent[] {
   switch (command.type) {
@@ -75,11 +77,12 @@ export function decideTransaction(command: TransactionCommand, state: Transactio
   }
 }
 
-/** The optional reference and remote start of an authorization, left out of the event when absent. */
-function authorizationLinks(command: AuthorizeTransaction): Pick<TransactionEventData<'TransactionAuthorized'>, 'authorizationReference' | 'remoteStartOperationId'> {
+/** The optional reference, remote start and authorizing eMSP of an authorization, left out of the event when absent. */
+function authorizationLinks(command: AuthorizeTransaction): Pick<TransactionEventData<'TransactionAuthorized'>, 'authorizationReference' | 'remoteStartOperationId' | 'authorizingParty'> {
   return {
     ...(command.authorizationReference == null ? {} : { authorizationReference: checkReference(command.authorizationReference, command.type) }),
     ...(command.remoteStartOperationId == null ? {} : { remoteStartOperationId: checkText(command.remoteStartOperationId, 'remoteStartOperationId', 100, command.type) }),
+    ...(command.authorizingParty == null ? {} : { authorizingParty: checkAuthorizingParty(command.authorizingParty, command.type) }),
   };
 }
 

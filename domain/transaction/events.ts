@@ -93,6 +93,14 @@ export type AuthorizationBasis = (typeof authorizationBases)[number];
  */
 export const authorizationReferenceSchema = z.string().min(1).max(36).regex(/^[\x20-\x7E]+$/, 'printable ASCII');
 
+/**
+ * The eMSP (OCPI party, upper case) whose authorization a session ran on: the one that allowed the
+ * token in real time, or whose START_SESSION named it. It pays for the session (its CDR's
+ * cdr_token and receivable), even when we never held the token.
+ */
+export const authorizingPartySchema = z.object({ countryCode: z.string().regex(/^[A-Z]{2}$/), partyId: z.string().regex(/^[A-Z0-9]{3}$/) });
+export type AuthorizingParty = z.infer<typeof authorizingPartySchema>;
+
 const transactionAuthorizedV1 = z.object({
   stationId: z.string().min(1).max(48),
   evseId: z.number().int().min(1).nullable(),
@@ -115,6 +123,12 @@ const transactionAuthorizedV2 = transactionAuthorizedV1.extend({
   authorizationReference: authorizationReferenceSchema.optional(),
   /** basis 'remoteStart': the station operation that sent the remote start (its stream's id). */
   remoteStartOperationId: z.string().min(1).max(100).optional(),
+  /**
+   * basis 'realtime' or 'remoteStart': the eMSP that authorized it (its real-time answer, its
+   * START_SESSION). Optional: an authorization from our own list has none, nor do events stored
+   * before it existed, which replay unchanged.
+   */
+  authorizingParty: authorizingPartySchema.optional(),
 });
 
 /** v2 added `basis`: a required field for new events (decide always knows it), so a version, not an optional field. */

@@ -1,4 +1,6 @@
-import type { AuthorizationBasis, TransactionEventData } from './events.js';
+import { InvalidCommandError } from '../shared/errors.js';
+import type { IdToken } from '../shared/values.js';
+import { authorizingPartySchema, type AuthorizationBasis, type AuthorizingParty, type TransactionEventData } from './events.js';
 
 /**
  * How a session was authorized, in OCPI 2.2.1's words (mod_cdrs AuthMethod): COMMAND a remote
@@ -54,4 +56,58 @@ export function sessionAuthorizationOf(
   authorizations: readonly TransactionEventData<'TransactionAuthorized'>[],
 ): SessionAuthorization {
   return authorizations.reduce(withAuthorized, withStarted(noSessionAuthorization, started));
+}
+
+/**
+ * The token a session names (OCPI Session and CDR cdr_token), and the eMSP that authorized the
+ * session on it. One rule for the Session (projections/ocpi-sessions.ts, event by event) and the
+ * CDR (commands/process: the whole stream), so they never name different tokens or parties.
+ */
+export interface SessionToken {
+  readonly idToken: IdToken;
+  /**
+   * The eMSP whose real-time answer or START_SESSION authorized this token for the session (the
+   * latest that said so); null when none did (our own token list or policy decided): the token's
+   * own party then, as the token stream records it.
+   */
+  readonly authorizingParty: AuthorizingParty | null;
+}
+
+/**
+ * The start's token stands (a 1.6 start always names one). A 2.0.1 start may name none (cable
+ * plugged in first): the token then comes with a later authorization. Naming the token already
+ * named keeps what its authorizations said.
+ */
+export function tokenWithStarted(current: SessionToken | null, started: Pick<TransactionEventData<'TransactionStarted'>, 'idToken'>): SessionToken | null {
+  const idToken = started.idToken;
+  if (idToken === null) return current;
+  return current !== null && current.idToken.idToken === idToken.idToken ? { ...current, idToken } : { idToken, authorizingParty: null };
+}
+
+/**
+ * An accepted authorization names the token when none is named yet (the first accepted one: a
+ * driver's card after the cable). It never renames it: a stop with another card (2.0.1 Ended
+ * with the stopping token) does not make that card the session's. An authorization of the named
+ * token by an eMSP records that eMSP; a refused one says nothing.
+ */
+export function tokenWithAuthorized(current: SessionToken | null, authorized: TransactionEventData<'TransactionAuthorized'>): SessionToken | null {
+  if (authorized.result !== 'Accepted') return current;
+  const named = current ?? { idToken: authorized.idToken, authorizingParty: null };
+  if (named.idToken.idToken !== authorized.idToken.idToken || authorized.authorizingParty === undefined) return named;
+  return { ...named, authorizingParty: authorized.authorizingParty };
+}
+
+/** The session's token from a whole transaction stream's facts (the CDR's way); null: no token ever named. */
+export function sessionTokenOf(
+  started: Pick<TransactionEventData<'TransactionStarted'>, 'idToken'>,
+  authorizations: readonly TransactionEventData<'TransactionAuthorized'>[],
+): SessionToken | null {
+  return authorizations.reduce(tokenWithAuthorized, tokenWithStarted(null, started));
+}
+
+/** An authorizing eMSP as events record it (upper case), or InvalidCommandError: the CDR will name it. */
+export function checkAuthorizingParty(party: AuthorizingParty, commandType: string): AuthorizingParty {
+  const parsed = authorizingPartySchema.safeParse({ countryCode: String(party.countryCode).toUpperCase(), partyId: String(party.partyId).toUpperCase() });
+  if (!parsed.success) throw new InvalidCommandError('authorizingParty must be an OCPI party: a 2-letter country code and a 3-character party id', commandType);
+  return parsed.data;
 }

@@ -2,6 +2,7 @@ import { Decimal } from 'decimal.js';
 import { assertNever } from '../shared/assert.js';
 import { timeMs } from '../shared/values.js';
 import type { ChargingState, StopReason, TransactionEvent, TransactionEventData } from './events.js';
+import { endedEnergyWh, highestRegisterAfter, isStartOrStopCopy, runningEnergyWh } from './meter-energy.js';
 
 /** A register reading as the state keeps it, to flag late and suspicious readings. */
 export interface RegisterReading {
@@ -37,10 +38,10 @@ export interface Started {
   readonly meterStartWh: Decimal | null;
   readonly startedAtMs: number;
   readonly readings: ReadingList | null;
-  /** The register reading with the highest sampledAt (ties: the later arrival). */
-  readonly latestRegister: RegisterReading | null;
   /** The register reading with the lowest sampledAt (ties: the lower register), whatever the arrival order. */
   readonly earliestRegister: RegisterReading | null;
+  /** The highest register of the readings that may count while running (meter-energy.ts `highestRegisterAfter`). */
+  readonly highestRegisterWh: Decimal | null;
   readonly chargingStates: ChargingStateList | null;
   /** The change with the highest changedAt (ties: the later arrival). */
   readonly latestChargingState: { readonly state: ChargingState; readonly changedAtMs: number } | null;
@@ -78,22 +79,20 @@ export function meterStartOf(started: Started): Decimal | null {
 }
 
 /**
- * Energy so far, Wh: from meter start to the register reading with the highest station time
- * (not the last to arrive: offline-queued readings come late), or to meter stop once ended.
- * 0 while no start register is known (see `meterStartOf`).
+ * Energy so far, Wh, by the one rule for which readings count (meter-energy.ts): while running, the
+ * highest register the counting readings reached − start (a Transaction.Begin/End copy, a reading
+ * below the start or before the start time never moves it; it never goes down as readings arrive);
+ * once ended, stop − start, as the CDR's total_energy. Never negative; 0 while no start register is
+ * known (see `meterStartOf`).
  */
 export function energySoFarWh(state: TransactionState): Decimal {
   switch (state.status) {
     case 'none':
       return new Decimal(0);
-    case 'active': {
-      const start = meterStartOf(state);
-      return state.latestRegister && start ? state.latestRegister.registerWh.minus(start) : new Decimal(0);
-    }
-    case 'ended': {
-      const start = meterStartOf(state);
-      return start ? state.meterStopWh.minus(start) : new Decimal(0);
-    }
+    case 'active':
+      return runningEnergyWh(meterStartOf(state), state.highestRegisterWh);
+    case 'ended':
+      return endedEnergyWh(meterStartOf(state), state.meterStopWh);
     default:
       return assertNever(state, 'transaction state');
   }
@@ -102,7 +101,6 @@ export function energySoFarWh(state: TransactionState): Decimal {
 function withReading(started: Started, reading: TransactionEventData<'MeterReadingRecorded'>): Started {
   const sampledAtMs = timeMs(reading.sampledAt);
   const register = reading.registerWh === null ? null : { sampledAtMs, registerWh: new Decimal(reading.registerWh) };
-  const latest = started.latestRegister;
   const earliest = started.earliestRegister;
   const earlier =
     register !== null &&
@@ -110,8 +108,11 @@ function withReading(started: Started, reading: TransactionEventData<'MeterReadi
   return {
     ...started,
     readings: { fingerprint: readingFingerprint(reading), register, previous: started.readings },
-    latestRegister: register && (!latest || sampledAtMs >= latest.sampledAtMs) ? register : latest,
     earliestRegister: earlier ? register : earliest,
+    highestRegisterWh:
+      register === null
+        ? started.highestRegisterWh
+        : highestRegisterAfter(started.highestRegisterWh, { atMs: sampledAtMs, wh: register.registerWh, startOrStopCopy: isStartOrStopCopy(reading.sampledValues) }, started.startedAtMs),
     latestSampledAtMs: Math.max(started.latestSampledAtMs ?? sampledAtMs, sampledAtMs),
     readingCount: started.readingCount + 1,
   };
@@ -128,8 +129,8 @@ export function evolveTransaction(state: TransactionState, event: TransactionEve
         meterStartWh: event.data.meterStartWh === null ? null : new Decimal(event.data.meterStartWh),
         startedAtMs: timeMs(event.data.startedAt),
         readings: null,
-        latestRegister: null,
         earliestRegister: null,
+        highestRegisterWh: null,
         latestSampledAtMs: null,
         readingCount: 0,
         chargingStates: null,

@@ -53,14 +53,15 @@ export interface AsyncCommandRunner {
   inFlight(): number;
 }
 
-export function createAsyncCommandRunner(app: FastifyInstance, module: string): AsyncCommandRunner {
+/** `closeWaitMs`: the production bound unless a test shortens it (so it need not wait 5 s). */
+export function createAsyncCommandRunner(app: FastifyInstance, module: string, closeWaitMs = asyncCommandsCloseWaitMs): AsyncCommandRunner {
   const running = new Set<Promise<void>>();
   let closing = false;
   app.addHook('onClose', async () => {
     closing = true;
     // Every job is bounded by its station timeout and partner-call timeouts; still, a close never waits longer than this.
     let timer: NodeJS.Timeout | undefined;
-    const waited = new Promise<void>((resolve) => (timer = setTimeout(resolve, asyncCommandsCloseWaitMs)));
+    const waited = new Promise<void>((resolve) => (timer = setTimeout(resolve, closeWaitMs)));
     await Promise.race([Promise.allSettled([...running]), waited]);
     clearTimeout(timer);
   });

@@ -2,7 +2,8 @@ import { rememberBounded } from '../../domain/shared/bounded-map.js';
 import type { OcpiModuleContext } from '../plugin.js';
 import type { StationCommandOptions, StationCommandOutcome } from '../ports.js';
 import { commandRequestSchemas, commandResultSchema, commandResponseSchema, commandTypeSchema, type CommandResponse, type CommandType } from '../schemas/commands.js';
-import { ocpiRoute } from '../transport/route.js';
+import { isHub, partiesOf, partyLabel, sameParty, type OcpiParty } from '../transport/headers.js';
+import { ocpiRoute, type OcpiCaller } from '../transport/route.js';
 import { OcpiError, OcpiStatus } from '../transport/status.js';
 import { parseOcpi } from '../transport/validate.js';
 import { ocpiVersion } from '../versions/registry.js';
@@ -43,18 +44,39 @@ const refuse = (result: CommandResponse['result'], message: string): Answer => (
 const refuseTarget = (target: { readonly unknown: boolean; readonly message: string }): Answer =>
   target.unknown ? { ...refuse('REJECTED', target.message), status: { code: OcpiStatus.unknownLocation, message: target.message } } : refuse('REJECTED', target.message);
 
+/** Commands refused for naming another party's token, for metrics (docs/design.md: every denial counted). */
+export const ocpiCommandsDenials = { tokenOfOtherParty: 0 };
+
+/**
+ * The party a START_SESSION's Token belongs to authorizes the session and pays for it, so it must
+ * be one the caller speaks for: a party of its credentials (a HUB forwards for parties we do not
+ * know one by one: any). Else status 2001, as for another party's object in the tokens module,
+ * with a REJECTED CommandResponse (the spec's refusal of a command we will not send), HTTP 200.
+ */
+function tokenPartyOf(token: { readonly country_code: string; readonly party_id: string }, caller: Pick<OcpiCaller, 'roles'>): OcpiParty | Answer {
+  const party = { countryCode: token.country_code.toUpperCase(), partyId: token.party_id.toUpperCase() };
+  const theirs = partiesOf(caller.roles);
+  if (isHub(caller.roles) || theirs.some((known) => sameParty(known, party))) return party;
+  ocpiCommandsDenials.tokenOfOtherParty += 1;
+  const message = `the token's party ${partyLabel(party)} is not a party of your credentials (${theirs.map(partyLabel).join(', ') || 'none'})`;
+  return { ...refuse('REJECTED', message), status: { code: OcpiStatus.invalidOrMissingParameters, message } };
+}
+
 export function commandsModule(context: OcpiModuleContext): void {
   const runner = createAsyncCommandRunner(context.app, 'commands');
   const reservations = new Map<string, string>();
   const operationIds = new Map<string, true>();
   context.registry.add(ocpiVersion, { identifier: 'commands', role: 'RECEIVER', path: `/${ocpiVersion}/commands` });
 
-  async function plan(command: CommandType, body: unknown, partnerId: string): Promise<Plan> {
+  async function plan(command: CommandType, body: unknown, caller: Pick<OcpiCaller, 'partnerId' | 'roles'>): Promise<Plan> {
+    const partnerId = caller.partnerId;
     const stations = context.stationCommands;
     if (stations === null) return refuse('NOT_SUPPORTED', 'remote commands are not available on this server');
     switch (command) {
       case 'START_SESSION': {
         const start = parseOcpi(commandRequestSchemas.START_SESSION, body, 'StartSession');
+        const authorizingParty = tokenPartyOf(start.token, caller);
+        if ('respond' in authorizingParty) return authorizingParty;
         const target = await resolveTarget(context.db, context.tenantId, { locationId: start.location_id, evseUid: start.evse_uid, connectorId: start.connector_id });
         if (!target.ok) return refuseTarget(target);
         return {
@@ -70,6 +92,8 @@ export function commandsModule(context: OcpiModuleContext): void {
                 remoteStartId: integerIdFor(options.operationId),
                 // Recorded with the remote start; the Session and CDR of the transaction it starts carry it.
                 ...(start.authorization_reference === undefined ? {} : { authorizationReference: start.authorization_reference }),
+                // Its eMSP is billed for the session, whether it ever pushed this token or not.
+                authorizingParty,
               },
               options,
             ),
@@ -95,7 +119,16 @@ export function commandsModule(context: OcpiModuleContext): void {
           run: (options) =>
             stations.reserveNow(
               target.evse.stationId,
-              { reservationId, evseId: reserve.evse_uid === undefined ? null : target.evse.stationEvseId, idToken: reserve.token.uid, idTokenType: idTokenTypes[reserve.token.type] ?? 'Central', expiryDate: reserve.expiry_date },
+              {
+                reservationId,
+                evseId: reserve.evse_uid === undefined ? null : target.evse.stationEvseId,
+                idToken: reserve.token.uid,
+                idTokenType: idTokenTypes[reserve.token.type] ?? 'Central',
+                // OCPI DateTime may leave out the Z (it is UTC); OCPP's date-time needs the zone.
+                expiryDate: reserve.expiry_date.endsWith('Z') ? reserve.expiry_date : `${reserve.expiry_date}Z`,
+                // Kept with the reservation, for the Session and CDR of the transaction that uses it (OCPI ReserveNow: SHALL).
+                ...(reserve.authorization_reference === undefined ? {} : { authorizationReference: reserve.authorization_reference }),
+              },
               options,
             ),
         };
@@ -127,7 +160,7 @@ export function commandsModule(context: OcpiModuleContext): void {
       // Spec mod_commands: an unknown command is answered 2001 with HTTP 404.
       if (!parsed.success) throw new OcpiError(OcpiStatus.invalidOrMissingParameters, `unknown command ${name}`, { httpStatus: 404 });
       const command = parsed.data;
-      const planned = await plan(command, request.body, caller.partnerId);
+      const planned = await plan(command, request.body, caller);
       if ('respond' in planned) return { data: commandResponseSchema.parse(planned.respond), ...(planned.status ? { status: planned.status } : {}) };
 
       const operationId = operationIdFor('commands', caller.partnerId, ids.requestId);

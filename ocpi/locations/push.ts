@@ -66,9 +66,10 @@ async function evseRequest(context: PushBuildContext, locationId: string, evseUi
   // place an EVSE of it (mod_locations: the Location comes first): it gets the whole Location.
   if (context.holds !== undefined && !(await context.holds(locationId))) return putLocation(context, locationId);
   const path = `${partyPath(context)}/${locationId}/${evseUid}`;
-  if (change !== 'status') return { method: 'PUT', path, body: evse };
+  // partOf: a partner answering 2003 lost the Location; it gets the whole next (ocpi/push/deliver.ts).
+  if (change !== 'status') return { method: 'PUT', path, body: evse, partOf: locationId };
   const body = checkObject(evsePatchSchema, { status: evse.status, last_updated: evse.last_updated }, `EVSE ${locationId}/${evseUid} status`);
-  return { method: 'PATCH', path, body };
+  return { method: 'PATCH', path, body, partOf: locationId };
 }
 
 /** The location holding a station's EVSEs; with several, the most recently changed one. */

@@ -1,5 +1,5 @@
 import type { SqlDatabase, SqlExecutor } from '../../adapters/sql/port.js';
-import { outboxErrorCharsMax, outboxSchema, recordHeld } from './outbox.js';
+import { dropHeld, outboxErrorCharsMax, outboxSchema, recordHeld } from './outbox.js';
 import type { PushChange, PushModule } from './source.js';
 
 /**
@@ -118,9 +118,17 @@ export type PushOutcome =
       readonly note: string | null;
       /** The partner now holds this object whole (PushRequest.establishes). */
       readonly establishes?: string | null;
+      /** Its hold is dropped: the object is final (PushRequest.releases). */
+      readonly releases?: string | null;
     }
-  | { readonly kind: 'retry'; readonly nextAttemptAt: Date; readonly error: string }
-  | { readonly kind: 'rejected'; readonly error: string };
+  | {
+      readonly kind: 'retry';
+      readonly nextAttemptAt: Date;
+      readonly error: string;
+      /** The partner answered 2003 to a part of this object: it does not hold it (PushRequest.partOf). */
+      readonly forgets?: string | null;
+    }
+  | { readonly kind: 'rejected'; readonly error: string; readonly releases?: string | null };
 
 const cut = (text: string | null) => (text === null ? null : text.slice(0, outboxErrorCharsMax));
 
@@ -131,10 +139,7 @@ const cut = (text: string | null) => (text === null ? null : text.slice(0, outbo
 export async function completePush(db: SqlDatabase, push: ClaimedPush, attempt: AttemptRecord | null, outcome: PushOutcome): Promise<'done' | 'superseded'> {
   return db.transaction(async (tx) => {
     if (attempt !== null) await recordAttempt(tx, push, attempt);
-    // The partner accepted it even when a newer change merged in meanwhile.
-    if (outcome.kind === 'delivered' && outcome.establishes) {
-      await recordHeld(tx, { tenantId: push.tenantId, partnerId: push.partnerId, module: push.module, objectId: outcome.establishes }, attempt?.at ?? new Date());
-    }
+    await recordHolds(tx, push, outcome, attempt?.at ?? new Date());
     const http = attempt?.httpStatus ?? null;
     const ocpi = attempt?.ocpiStatus ?? null;
     const common = [push.id, push.version, http, ocpi];
@@ -173,6 +178,17 @@ export async function completePush(db: SqlDatabase, push: ClaimedPush, attempt: 
     );
     return 'superseded';
   });
+}
+
+/**
+ * What the partner holds after this outcome (ocpi/push/source.ts `establishes`, `releases`,
+ * `partOf`). Recorded even when a newer change merged in meanwhile: the partner answered this request.
+ */
+async function recordHolds(tx: SqlExecutor, push: ClaimedPush, outcome: PushOutcome, at: Date): Promise<void> {
+  const held = (objectId: string) => ({ tenantId: push.tenantId, partnerId: push.partnerId, module: push.module, objectId });
+  if (outcome.kind === 'delivered' && outcome.establishes) await recordHeld(tx, held(outcome.establishes), at);
+  const dropped = outcome.kind === 'retry' ? outcome.forgets : outcome.releases;
+  if (dropped) await dropHeld(tx, held(dropped));
 }
 
 async function recordAttempt(tx: SqlExecutor, push: ClaimedPush, attempt: AttemptRecord): Promise<void> {

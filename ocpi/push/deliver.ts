@@ -22,6 +22,14 @@ export const pushRetryDelayBaseMsDefault = 1_000;
 export const pushRetryDelayMaxMs = 10 * 60_000;
 /** A success body read back for its status code only; larger ones are not parsed twice. */
 const statusPeekBytesMax = 64 * 1024;
+/**
+ * 2003 (spec: Unknown Location; eMSPs answer it for any object they do not have) to a part of an
+ * object (PushRequest.partOf): the partner does not hold the whole, whatever we recorded (it lost
+ * it, or a Session PUT of ours never reached it). Retrying the part would be refused again; the
+ * hold is forgotten and the next attempt, due at once, sends the whole. At most one such turn per
+ * attempt: the whole carries no partOf, so a 2003 to it is an ordinary refusal.
+ */
+const unknownObjectStatus = 2003;
 
 export interface DeliverDeps {
   readonly db: SqlExecutor;
@@ -130,23 +138,17 @@ export async function deliverPush(deps: DeliverDeps, push: ClaimedPush, connecti
     const location = push.module === 'cdrs' ? response.headers.get('location') : null;
     return {
       attempt: attempt({ httpStatus: response.httpStatus, ocpiStatus: successStatus }),
-      outcome: { kind: 'delivered', responseLocation: location, note: null, establishes: request.establishes ?? null },
+      outcome: { kind: 'delivered', responseLocation: location, note: null, establishes: request.establishes ?? null, releases: request.releases ?? null },
     };
   } catch (error) {
     if (!(error instanceof OcpiClientError)) throw error;
     const record = attempt({ httpStatus: error.details.httpStatus ?? null, ocpiStatus: error.details.statusCode ?? null, error: error.message });
-    const refused = isRefusal(error) && !parentNotThereYet(push, error);
-    return { attempt: record, outcome: refused ? { kind: 'rejected', error: error.message } : retry(error.message) };
+    if (request.partOf !== undefined && error.details.statusCode === unknownObjectStatus) {
+      return { attempt: record, outcome: { kind: 'retry', error: error.message, nextAttemptAt: deps.clock.now(), forgets: request.partOf } };
+    }
+    if (!isRefusal(error)) return { attempt: record, outcome: retry(error.message) };
+    return { attempt: record, outcome: { kind: 'rejected', error: error.message, releases: request.releases ?? null } };
   }
-}
-
-/**
- * 2003 (unknown location) on an EVSE or connector push: the partner may not have the location
- * yet, because its PUT is still queued or being retried. The location push will come (every
- * location is pushed), so the child is retried with backoff instead of rejected.
- */
-function parentNotThereYet(push: ClaimedPush, error: OcpiClientError): boolean {
-  return push.module === 'locations' && push.objectKey.includes('/') && error.details.statusCode === 2003;
 }
 
 const withRouting = (routing: ReturnType<typeof routingTo>) => (routing === undefined ? {} : { routing });

@@ -112,6 +112,14 @@ export async function recordHeld(tx: SqlExecutor, object: HeldObject, at: Date):
   );
 }
 
+/** The partner no longer holds it as far as we need to know: a finished object, or it answered 2003 to a part. */
+export async function dropHeld(tx: SqlExecutor, object: HeldObject): Promise<void> {
+  await tx.query(
+    `DELETE FROM ${outboxSchema}.partner_objects WHERE tenant_id = $1 AND partner_id = $2 AND module = $3 AND object_id = $4`,
+    [object.tenantId, object.partnerId, object.module, object.objectId],
+  );
+}
+
 /** A partner that registers (again) holds nothing of ours as far as we know: it may be a new platform, or lost its data. */
 export async function forgetHeld(tx: SqlExecutor, tenantId: string, partnerId: string): Promise<void> {
   await tx.query(`DELETE FROM ${outboxSchema}.partner_objects WHERE tenant_id = $1 AND partner_id = $2`, [tenantId, partnerId]);

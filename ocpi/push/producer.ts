@@ -17,7 +17,7 @@ import type { PushChange, PushModule, PushSource } from './source.js';
  * event, so a delivery never sends a state older than the event that caused it. Partners are
  * those registered when the event is handled: a partner registered later gets history only
  * through `csms ocpi sync`. A partner that registers (again) holds none of our objects yet
- * (outbox.ts forgetHeld), so its first push of a location is the whole Location.
+ * (outbox.ts forgetHeld), so its first push of a location or session is the whole object.
  */
 
 export const pushProducerLeaseName = 'process:ocpi_push_producer';

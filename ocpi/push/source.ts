@@ -44,6 +44,20 @@ export interface PushRequest {
    * Location's id for its PUT. Recorded per partner; `holds` answers from it.
    */
   readonly establishes?: string;
+  /**
+   * The object (of this module) this whole request is the last word on: no part of it is expected
+   * any more (a finished Session), so its hold is dropped once the push ends (accepted or refused)
+   * instead of recorded: the table then keeps only objects that still change. Should a part come
+   * after all, `holds` says no and the whole is sent again.
+   */
+  readonly releases?: string;
+  /**
+   * The object (of this module) this request is a part of, which the partner must hold to place
+   * it: an EVSE's PATCH or PUT (its Location), a Session PATCH (the Session). When the partner
+   * answers 2003 (unknown object) it does not hold it after all: the hold is forgotten and the
+   * next attempt, due at once, sends the whole (ocpi/push/deliver.ts).
+   */
+  readonly partOf?: string;
 }
 
 export interface PushBuildContext {
@@ -57,8 +71,9 @@ export interface PushBuildContext {
   readonly now?: Date;
   /**
    * Whether the partner holds the object (of this module) whole: a request that `establishes` it
-   * was accepted since the partner registered. A part of an object the partner does not hold must
-   * not be sent (it could not place it): build the whole instead. Absent: assume it does.
+   * was accepted since the partner registered, and none `releases` it or was answered 2003 since.
+   * A part of an object the partner does not hold must not be sent (it could not place it): build
+   * the whole instead. Absent: assume it does.
    */
   readonly holds?: (objectId: string) => Promise<boolean>;
 }

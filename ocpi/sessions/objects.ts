@@ -1,5 +1,6 @@
 import { Decimal } from 'decimal.js';
 import type { AuthorizationBasis } from '../../domain/transaction/events.js';
+import { kwhOf } from '../../domain/transaction/meter-energy.js';
 import { sessionAuthMethodOf } from '../../domain/transaction/session-authorization.js';
 import type { OcpiChargingPeriodsTable, OcpiSessionsTable } from '../../projections/index.js';
 import type { AuthMethod, CdrDimension, ChargingPeriod, Session } from '../schemas/index.js';
@@ -44,7 +45,6 @@ export const ocpiDateTimeOf = (value: Date | string): string => new Date(value).
 const msPerHour = 3_600_000;
 
 const timeMs = (value: Date | string) => new Date(value).getTime();
-const kwhOf = (wh: Decimal) => wh.div(1000).toDecimalPlaces(4, Decimal.ROUND_HALF_UP);
 
 /**
  * The periods in force: ordered by start, one per start time (a later row at the same start
@@ -117,8 +117,9 @@ export function chargingPeriodsOf(row: Pick<SessionRow, 'end_date_time' | 'meter
 }
 
 /**
- * The Session as we send it. The cdr_token names the token's eMSP when the token came from one;
- * a local token (or none: free vend, plug-and-charge without id) is ours. No total_cost: running
+ * The Session as we send it. The cdr_token names the eMSP that authorized the session (real time,
+ * START_SESSION), else the token's eMSP when the token came from one; a local token (or none: free
+ * vend, plug-and-charge without id) is ours (projections/ocpi-sessions.ts, the CDR's rule too). No total_cost: running
  * cost needs the tariff engine over read models, which is not built yet. `now` closes an active
  * session's last period (chargingPeriodsOf).
  */
@@ -129,7 +130,8 @@ export function sessionOf(row: SessionRow, periods: readonly PeriodRow[], placem
     party_id: us.partyId,
     id: row.session_id,
     start_date_time: ocpiDateTimeOf(row.start_date_time!),
-    kwh: ocpiNumberOf(new Decimal(row.energy_wh).div(1000)),
+    // The energy rule's figure (domain/transaction/meter-energy.ts), rounded as the CDR's total_energy: equal once ended.
+    kwh: ocpiNumberOf(kwhOf(row.energy_wh)),
     cdr_token: {
       country_code: row.token_country_code ?? us.countryCode,
       party_id: row.token_party_id ?? us.partyId,

@@ -7,7 +7,7 @@ import type { TokenSealer } from '../credentials/seal.js';
 import { findEvseByStation } from '../locations/lookup.js';
 import { ciIdentifier } from '../schemas/primitives.js';
 import { allowedTypes, tokenTypes, type AllowedType, type LocationReferences, type TokenType } from '../schemas/tokens.js';
-import type { OcpiParty } from '../transport/headers.js';
+import { isHub, partiesOf, sameParty, type OcpiParty } from '../transport/headers.js';
 import { OcpiStatus } from '../transport/status.js';
 import { TtlLru } from './cache.js';
 
@@ -19,7 +19,13 @@ import { TtlLru } from './cache.js';
  * (the token's whitelist, or the unknown-token policy): we say 'unreachable'.
  */
 
-export type RealtimeAuthorization = { readonly allowed: AllowedType; readonly authorizationReference?: string } | 'unreachable';
+/**
+ * An eMSP's answer. `authorizingParty`: the eMSP party whose answer it is (upper case), when we can
+ * tell: it authorized the session, so its CDR names it and it pays, even for a token we never held.
+ */
+export type RealtimeAuthorization =
+  | { readonly allowed: AllowedType; readonly authorizationReference?: string; readonly authorizingParty?: OcpiParty }
+  | 'unreachable';
 
 /** Same shape as ocpp/translate/shared/authorization.ts RealtimeAuthorizer (ocpi/ may not import ocpp/). */
 export type RealtimeTokenAuthorizer = (
@@ -50,9 +56,14 @@ export interface RealtimeAuthorizerDeps {
   readonly onError?: (error: unknown) => void;
 }
 
-// Only `allowed` and the reference decide anything here; the rest of AuthorizationInfo (their copy
-// of the token, display text) is not worth refusing a driver over a field an eMSP got wrong.
-const authorizationAnswer = z.object({ allowed: z.enum(allowedTypes), authorization_reference: z.string().min(1).max(36).optional() });
+// Only `allowed`, the reference and the token's party decide anything here; the rest of
+// AuthorizationInfo (their copy of the token, display text) is not worth refusing a driver over a
+// field an eMSP got wrong, so the token's party is read leniently (partyOfAnswer).
+const authorizationAnswer = z.object({
+  allowed: z.enum(allowedTypes),
+  authorization_reference: z.string().min(1).max(36).optional(),
+  token: z.object({ country_code: z.unknown(), party_id: z.unknown() }).partial().loose().optional().catch(undefined),
+});
 
 interface KnownToken {
   readonly countryCode: string;
@@ -89,7 +100,14 @@ export function createRealtimeAuthorizer(deps: RealtimeAuthorizerDeps): Realtime
   const nowMs = deps.nowMs ?? Date.now;
   const cache = new TtlLru<Exclude<RealtimeAuthorization, 'unreachable'>>(deps.cacheEntriesMax ?? realtimeCacheEntriesMaxDefault, deps.cacheTtlMs ?? realtimeCacheTtlMsDefault, nowMs);
 
-  async function ask(connection: PartnerConnection, uid: string, type: TokenType, location: LocationReferences | undefined, deadlineMs: number): Promise<RealtimeAuthorization | 'unknown'> {
+  async function ask(
+    connection: PartnerConnection,
+    uid: string,
+    type: TokenType,
+    known: KnownToken | null,
+    location: LocationReferences | undefined,
+    deadlineMs: number,
+  ): Promise<RealtimeAuthorization | 'unknown'> {
     const base = partnerEndpointUrl(connection, 'tokens', 'SENDER');
     const remainingMs = deadlineMs - nowMs();
     if (base === null || remainingMs <= 0) return 'unreachable';
@@ -101,8 +119,10 @@ export function createRealtimeAuthorizer(deps: RealtimeAuthorizerDeps): Realtime
         { ...deps.client, token: connection.token, timeoutMs: remainingMs, attemptsMax: 1, ...(routing ? { routing } : {}) },
       );
       const { allowed, authorization_reference: reference } = response.data;
+      const party = partyOfAnswer(connection, response.data.token, known);
       // A reference we could not pass on in a Session or CDR (CiString(36)) is dropped, the answer kept.
-      return reference === undefined || !ciIdentifier(36).safeParse(reference).success ? { allowed } : { allowed, authorizationReference: reference };
+      const usable = reference !== undefined && ciIdentifier(36).safeParse(reference).success;
+      return { allowed, ...(usable ? { authorizationReference: reference } : {}), ...(party === null ? {} : { authorizingParty: party }) };
     } catch (error) {
       // 2004 Unknown Token: this eMSP does not know it (another may); anything else: no answer.
       if (error instanceof OcpiClientError && error.details.statusCode === OcpiStatus.unknownToken) return 'unknown';
@@ -127,7 +147,7 @@ export function createRealtimeAuthorizer(deps: RealtimeAuthorizerDeps): Realtime
         : connections.filter((connection) => connection.roles.some((role) => role.countryCode.toUpperCase() === known.countryCode && role.partyId.toUpperCase() === known.partyId)).slice(0, 1);
     if (owners.length === 0) return 'unreachable';
     const location = await locationOf(deps.db, tenantId, context.stationId, context.evseId);
-    const decision = await firstAllowed(owners.map((connection) => ask(connection, idToken.idToken, type, location, deadlineMs)), deadlineMs - nowMs());
+    const decision = await firstAllowed(owners.map((connection) => ask(connection, idToken.idToken, type, known, location, deadlineMs)), deadlineMs - nowMs());
     if (decision !== 'unreachable') cache.set(key, decision);
     return decision;
   }
@@ -138,6 +158,27 @@ export function createRealtimeAuthorizer(deps: RealtimeAuthorizerDeps): Realtime
       deps.onError?.(error);
       return 'unreachable' as const;
     });
+}
+
+/**
+ * Whose answer it is: the party of the token it answered about (AuthorizationInfo.token) when that
+ * is one of the eMSP's own parties (a HUB answers for parties behind it: any well-formed one);
+ * else the owner of the token we hold, whom we asked; else the eMSP's one eMSP party. null when a
+ * platform of several parties names none of its own: guessing would bill the wrong party.
+ */
+function partyOfAnswer(connection: PartnerConnection, token: { country_code?: unknown; party_id?: unknown } | undefined, known: KnownToken | null): OcpiParty | null {
+  const named = wellFormedParty(token?.country_code, token?.party_id);
+  if (named !== null && isHub(connection.roles)) return named;
+  const emsps = partiesOf(connection.roles.filter((role) => role.role === 'EMSP'));
+  if (named !== null && emsps.some((party) => sameParty(party, named))) return named;
+  if (known !== null) return { countryCode: known.countryCode, partyId: known.partyId };
+  return emsps.length === 1 ? emsps[0]! : null;
+}
+
+function wellFormedParty(countryCode: unknown, partyId: unknown): OcpiParty | null {
+  if (typeof countryCode !== 'string' || typeof partyId !== 'string') return null;
+  const party = { countryCode: countryCode.toUpperCase(), partyId: partyId.toUpperCase() };
+  return /^[A-Z]{2}$/.test(party.countryCode) && /^[A-Z0-9]{3}$/.test(party.partyId) ? party : null;
 }
 
 /**

@@ -1,10 +1,9 @@
 import type { EventStore } from '../../adapters/event-store/port.js';
 import type { CommandBus } from '../../commands/index.js';
 import type { CommandResult } from '../../commands/envelope.js';
-import { upcast } from '../../domain/events.js';
-import { invariant } from '../../domain/shared/assert.js';
+import { foldStream } from '../../commands/process/streams.js';
 import { streamName } from '../../domain/shared/event.js';
-import { tokenDecider, type IssueToken, type TokenChanges, type TokenEvent, type TokenFacts } from '../../domain/token/index.js';
+import { tokenDecider, type IssueToken, type TokenChanges, type TokenFacts } from '../../domain/token/index.js';
 import { tokenSchema, type Token, type TokenPatch } from '../schemas/tokens.js';
 
 /**
@@ -118,28 +117,23 @@ export async function patchToken(
   return { created: false, changed: factsChanged || validChanged };
 }
 
-/** A token stream longer than this is no token any more (the station side refuses it too). */
-export const tokenStreamEventsMax = 10_000;
-
 /**
  * Our copy of a party's token, or null: folded from the token's stream, the write side, so a GET
  * answers what a PUT/PATCH answered a moment ago on any node, however far `proj_tokens` lags
- * (the reason this single-object read does not use the read model). Streams are short: an event
- * per change the eMSP or an operator made.
+ * (the reason this single-object read does not use the read model). An event per change the eMSP
+ * or an operator made; read page by page up to the length any command may write (`foldStream`),
+ * so a token an eMSP toggled thousands of times still answers.
  */
 export async function readTokenFromStream(
   events: Pick<EventStore, 'readStream'>,
   tenantId: string,
   key: { countryCode: string; partyId: string; uid: string; type: string },
 ): Promise<Token | null> {
-  const recorded = await events.readStream(streamName(tokenDecider.aggregateType, tenantId, key.uid), { maxCount: tokenStreamEventsMax + 1 });
-  invariant(recorded.length <= tokenStreamEventsMax, `token stream of ${key.uid} is longer than ${tokenStreamEventsMax}`);
-  let state = tokenDecider.initialState();
-  for (const event of recorded) state = tokenDecider.evolve(state, upcast(event.type, event.schemaVersion, event.data) as unknown as TokenEvent);
-  if (state.status !== 'issued') return null;
+  const { state, last } = await foldStream(events, tokenDecider, streamName(tokenDecider.aggregateType, tenantId, key.uid));
+  if (state.status !== 'issued' || last === null) return null;
   const { facts } = state;
   const matches = facts.countryCode === key.countryCode.toUpperCase() && facts.partyId === key.partyId.toUpperCase() && facts.tokenType === key.type;
-  return matches ? tokenOf(facts, state.blockedReason === null && state.expiredAt === null, recorded.at(-1)!.metadata.occurredAt) : null;
+  return matches ? tokenOf(facts, state.blockedReason === null && state.expiredAt === null, last.metadata.occurredAt) : null;
 }
 
 function tokenOf(facts: TokenFacts, valid: boolean, lastUpdated: string): Token {

@@ -9,6 +9,7 @@ import { startGateway, type TestGateway } from '../../test/ocpp/harness.js';
 import type { CsmsCallHandler } from '../../test/support/station-simulator.js';
 import { requestIdFor } from './mapping.js';
 import { remoteStartStreamId } from './remote-starts.js';
+import { reservationStreamId } from './reservations.js';
 import { createStationOperations, type StationOperations } from './run.js';
 
 /**
@@ -96,6 +97,25 @@ describe('station operations through the gateway', () => {
       ['RemoteStartRequested', expect.objectContaining({ operationId: 'op-201', evseId: 1, remoteStartId: requestIdFor('op-201'), authorizationReference: null, requestedBy: 'user:alice' })],
       ['RemoteStartRefused', { operationId: 'op-201', reason: 'Rejected', refusedAt: at }],
     ]);
+    // 2.0.1 also by token, for the station's Authorize (AuthorizeRemoteStart); its status stays in the remoteStartId stream.
+    expect(await remoteStarts('CP-2', { idTag: 'tag1' })).toEqual([
+      ['RemoteStartRequested', expect.objectContaining({ operationId: 'op-201', remoteStartId: requestIdFor('op-201') })],
+    ]);
+  });
+
+  it('a reservation is recorded where the transaction using it finds it, with the eMSP reference (not sent to the station); a bad reference is refused first', async () => {
+    const station = await gateway.connect('CP-1', ['ocpp1.6'], { handlers: { ReserveNow: accepted } });
+    const reserve = { name: 'reserveNow', reservationId: 42, evseId: 1, expiresAt: '2025-03-01T13:00:00Z', idToken: { idToken: 'TAG1', type: 'ISO14443' }, authorizationReference: 'RES-REF-1' } as const;
+    await operations.run('CP-1', reserve, { ...options, actor: 'partner:emsp', operationId: 'op-reserve' });
+    expect(station.callsReceived[0]?.payload).toEqual({ connectorId: 1, expiryDate: '2025-03-01T13:00:00Z', idTag: 'TAG1', reservationId: 42 });
+    expect((await eventStore.readStream(`reservation-t1-${reservationStreamId('CP-1', 42)}`)).map((event) => [event.type, event.data])).toEqual([
+      ['ReservationRequested', {
+        operationId: 'op-reserve', stationId: 'CP-1', reservationId: 42, evseId: 1, idToken: { idToken: 'TAG1', type: 'ISO14443' }, authorizationReference: 'RES-REF-1',
+        expiresAt: '2025-03-01T13:00:00.000Z', requestedBy: 'partner:emsp', requestedAt: at,
+      }],
+    ]);
+    await expect(operations.run('CP-1', { ...reserve, authorizationReference: 'R'.repeat(37) }, { ...options, operationId: 'op-reserve-long' })).rejects.toBeInstanceOf(InvalidCommandError);
+    expect(await recorded('op-reserve-long')).toEqual([]);
   });
 
   it('refuses a remote start whose authorization reference OCPI could not carry, before recording anything', async () => {

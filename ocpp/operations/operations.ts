@@ -84,6 +84,11 @@ export type StationOperation =
        * starts, its OCPI Session and its CDR carry it (remote-starts.ts).
        */
       readonly authorizationReference?: string;
+      /**
+       * The eMSP whose START_SESSION this is (its Token's country_code/party_id). Not sent to the
+       * station either: recorded with the remote start, so the session is billed to it.
+       */
+      readonly authorizingParty?: { readonly countryCode: string; readonly partyId: string };
     }
   | { readonly name: 'stopCharging'; readonly transactionId: string }
   /** immediate: 1.6 Hard, 2.0.1 Immediate. onIdle: 1.6 Soft (1.6 has no on-idle reset; Soft is its graceful one), 2.0.1 OnIdle. */
@@ -131,6 +136,12 @@ export type StationOperation =
       readonly expiresAt: string;
       readonly idToken: IdToken;
       readonly parentIdToken?: IdToken;
+      /**
+       * OCPI RESERVE_NOW's authorization_reference: not sent to the station (OCPP has no field for
+       * it), recorded with the reservation (reservations.ts) for the Session and CDR of the
+       * transaction that uses it.
+       */
+      readonly authorizationReference?: string;
     }
   | { readonly name: 'cancelReservation'; readonly reservationId: number }
   | { readonly name: 'setChargingProfile'; readonly evseId: number; readonly chargingProfile: ChargingProfile }

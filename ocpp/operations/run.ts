@@ -9,12 +9,14 @@ import type { StationOperationCommand } from '../../domain/station/operation/com
 import { answerStatus } from '../../domain/station/operation/decide.js';
 import type { StationOperationFailure } from '../../domain/station/operation/events.js';
 import type { RemoteStartCommand } from '../../domain/station/remote-start/commands.js';
+import type { ReservationCommand } from '../../domain/station/reservation/commands.js';
 import { StationCallError, truncateDescription, type OcppVersion } from '../errors.js';
 import { ocppSchemas } from '../schemas.js';
 import type { StationCaller } from '../types.js';
 import { ocppRequestFor, requestIdFor, type OcppRequest } from './mapping.js';
 import { stationOperationNames, transactionIdsIn, type StationOperation } from './operations.js';
 import { checkRemoteStart, remoteStartRecord, remoteStartRefusal } from './remote-starts.js';
+import { checkReservation, reservationRecord } from './reservations.js';
 import { createTransactionLookup, type TransactionLookup } from './transactions.js';
 
 /**
@@ -27,11 +29,11 @@ export const stationOperationTimeoutMsMax = 5 * 60_000;
 const failureDescriptionCharsMax = 1_000;
 
 /**
- * Anything that handles station-operation commands and, for remote starts, remote-start commands
- * (domain/station/remote-start): the command bus (commands/bus.ts).
+ * Anything that handles station-operation commands and, for remote starts and reservations, their
+ * commands (domain/station/remote-start, domain/station/reservation): the command bus (commands/bus.ts).
  */
 export interface StationOperationCommandSender {
-  send(envelope: CommandEnvelope<StationOperationCommand | RemoteStartCommand>): Promise<CommandResult>;
+  send(envelope: CommandEnvelope<StationOperationCommand | RemoteStartCommand | ReservationCommand>): Promise<CommandResult>;
 }
 
 export interface StationOperationsDeps {
@@ -94,7 +96,7 @@ export interface StationOperations {
 export function createStationOperations(deps: StationOperationsDeps): StationOperations {
   const transactions = deps.transactions ?? createTransactionLookup(deps.eventStore);
 
-  async function send(operationId: string, suffix: string, command: StationOperationCommand | RemoteStartCommand, options: RunOptions, aggregateId = operationId) {
+  async function send(operationId: string, suffix: string, command: StationOperationCommand | RemoteStartCommand | ReservationCommand, options: RunOptions, aggregateId = operationId) {
     return deps.bus.send({
       // Deterministic: a retried send is recognised by the command handler and appends nothing.
       commandId: `stationOperation:${operationId}:${suffix}`,
@@ -147,6 +149,7 @@ export function createStationOperations(deps: StationOperationsDeps): StationOpe
         throw new InvalidCommandError(`timeoutMs must be 1 to ${stationOperationTimeoutMsMax}`, operation.name);
       }
       checkRemoteStart(operation);
+      checkReservation(operation);
       const operationId = options.operationId ?? randomUUID();
       const version = deps.caller.versionOf(stationId);
       const request = version === undefined ? null : await prepare(stationId, version, operation, operationId);
@@ -177,6 +180,12 @@ export function createStationOperations(deps: StationOperationsDeps): StationOpe
           ? remoteStartRecord(version, stationId, operation, { operationId, remoteStartId: requestIdFor(operationId), requestedBy: options.actor, requestedAt: deps.clock.now().toISOString() })
           : null;
       if (remoteStart !== null) await send(operationId, 'remote-start', remoteStart.command, options, remoteStart.streamId);
+      if (remoteStart?.tokenStreamId) await send(operationId, 'remote-start-by-token', remoteStart.command, options, remoteStart.tokenStreamId);
+      // A reservation likewise, where the transaction that uses it (by its reservationId) finds it.
+      if (operation.name === 'reserveNow' && version !== undefined) {
+        const reservation = reservationRecord(stationId, operation, { operationId, requestedBy: options.actor, requestedAt: deps.clock.now().toISOString() });
+        await send(operationId, 'reservation', reservation.command, options, reservation.streamId);
+      }
       const settleRemoteStart = async (outcome: Parameters<typeof remoteStartRefusal>[0]) => {
         const reason = remoteStart === null ? null : remoteStartRefusal(outcome);
         if (remoteStart === null || reason === null) return;

@@ -7,14 +7,14 @@ import { openServices, type Services } from '../../api/composition.js';
 import { billingConfigFor, catchUpCdrIssuer, postgresCheckpoint } from '../../commands/process/index.js';
 import { ourParty } from '../../ocpi/plugin.js';
 import type { Command } from '../../commands/index.js';
-import { runCli } from '../support/cli.js';
 import { emspToken } from '../support/emsp-partner.js';
 import { runCliInProcess, tempDataDirInitialized } from '../support/cli-in-process.js';
 
 /**
- * The billing CLI against the embedded database, as an operator runs it. The refusal's exit code
- * comes from the real binary; the rest run in this process (runCliInProcess): the commands and
- * their output are what is tested, not the process boundary.
+ * The billing CLI against the embedded database, as an operator runs it, in this process
+ * (runCliInProcess): the commands, their output and exit codes are what is tested, not the
+ * process boundary (that the real binary exits with main's code is cli-in-process.test.ts's and
+ * cli-help.test.ts's to show; a spawn cost ~3 s here).
  */
 
 const tariff = {
@@ -44,7 +44,7 @@ describe('csms tariffs / cdr / ledger / settlement', () => {
   it('refuses a bad tariff file with the reasons (exit 2)', async () => {
     const file = path.join(data.dir, 'bad.json');
     await writeFile(file, JSON.stringify({ ...tariff, currency: 'EUX' }));
-    const result = await runCli(['tariffs', 'add', file], { env });
+    const result = await runCliInProcess(['tariffs', 'add', file], { env });
     expect(result.stderr).toMatch(/EUX is not an ISO 4217/);
     expect(result.exitCode).toBe(2);
   });

@@ -19,10 +19,12 @@ import { runCliInProcess, tempDataDirInitialized } from '../support/cli-in-proce
 
 const tariff = { ...sampleTariff, country_code: 'NL', party_id: 'CSM' };
 const cdrA = sampleCdr({ id: 'CDR-A', session_id: 'S-A', party_id: 'CSM', tariffs: [tariff] });
-// A token uid with a comma and quotes: the CSV must quote it and read it back unchanged.
+// A token uid (an eMSP's) that is a spreadsheet formula with a comma and quotes: the CSV quotes
+// it and defuses it with a leading ' (OWASP CSV injection), and reads back otherwise unchanged.
+const formulaUid = '=HYPERLINK("http://x.example","B,1")';
 const cdrB = sampleCdr({
   id: 'CDR-B', session_id: 'S-B', party_id: 'CSM', tariffs: [tariff],
-  cdr_token: { ...sampleCdr().cdr_token, uid: 'UID,"B"' },
+  cdr_token: { ...sampleCdr().cdr_token, uid: formulaUid },
 });
 
 let data: { dir: string; remove(): Promise<void> };
@@ -68,7 +70,8 @@ describe('csms cdr export', () => {
       token_uid: '012345678', contract_id: 'DE-EMP-C12345678-X', token_party: 'DE-EMP',
       location_id: 'LOC-1', evse_uid: 'EVSE-1', evse_id: 'NL*CPO*E1', connector_id: '1', tariff_id: 'T-STD', tariff_version: '2',
     });
-    expect(b!.token_uid).toBe('UID,"B"');
+    expect(b!.token_uid).toBe(`'${formulaUid}`);
+    expect(result.stdout).toContain(`"'=HYPERLINK(""http://x.example"",""B,1"")"`);
   });
 });
 
@@ -89,7 +92,7 @@ describe('csms settlement reconcile', () => {
     expect(text.stdout).not.toMatch(/CDR-A\s+CDR-A\s+mismatch\s+excl_vat/);
     expect(text.stdout).toMatch(/^CDR-B\s+CDR-B\s+mismatch\s+energy_kwh\s+20\s+20\.002\s+-0\.002\s+incl_vat not compared \(their statement lacks it\)$/m);
     expect(text.stdout).toMatch(/^CDR-B\s+CDR-B\s+mismatch\s+time_h\s+1\s+1\.001\s+-0\.001$/m);
-    expect(text.stdout).toMatch(/^DE-EMP 2025-03: 2 paired \(0 matched\), mismatches: excl_vat 0, incl_vat 1, energy_kwh 1, time_h 1; 0 missing on their side, 0 missing on ours; not compared: incl_vat 1, time_h 0$/m);
+    expect(text.stdout).toMatch(/^DE-EMP 2025-03 EUR: 2 paired \(0 matched\), mismatches: excl_vat 0, incl_vat 1, energy_kwh 1, time_h 1; 0 missing on their side, 0 missing on ours; not compared: incl_vat 1, time_h 0; duplicate rows: 0 on their side \(0 with other figures\), 0 on ours$/m);
 
     // Wider energy and time tolerances from the command line; money stays exact.
     const json = await reconcile(file, '--tolerance-energy', '0.005', '--tolerance-time', '5', '--json');

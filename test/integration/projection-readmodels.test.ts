@@ -43,7 +43,16 @@ function readModelContent(name: string, open: () => Promise<{ db: SqlDatabase; d
         { ...reading!, eventId: randomUUID(), data: { ...reading!.data, registerWh: '5250', sampledAt: new Date(readingAt + 60_000).toISOString() } },
         { ...reading!, eventId: randomUUID(), data: { ...reading!.data, registerWh: '5000', sampledAt: new Date(readingAt).toISOString(), late: true } },
       ], 'no_stream');
+      // A 1.6 station repeating its meterStart as a Transaction.Begin reading stamped later: a copy of the start, no reading.
+      const [liveStarted, liveReading] = [...history({ ...options, stations: 1, transactionsPerStation: 1, readingsPerTransaction: 1, tokens: 0 })][1]!.events;
+      const beginCopy = { value: '0', measurand: 'Energy.Active.Import.Register', phase: null, unit: 'Wh', multiplier: null, context: 'Transaction.Begin', location: null };
+      const beginLate = await store.append('transaction-acme-BEGINLATE', [
+        { ...liveStarted!, eventId: randomUUID(), data: { ...liveStarted!.data, transactionId: 'BEGINLATE' } },
+        { ...liveReading!, eventId: randomUUID() },
+        { ...liveReading!, eventId: randomUUID(), data: { ...liveReading!.data, registerWh: '0', sampledValues: [beginCopy], sampledAt: new Date(Date.parse(String(liveReading!.data.sampledAt)) + 60_000).toISOString(), suspicious: true } },
+      ], 'no_stream');
       await waitUntilVisible(store, noStart.position);
+      await waitUntilVisible(store, beginLate.position);
       await migrateProjections({ eventStore: store, db });
       const runners = startProjectionRunners({ eventStore: store, db }, { batchSize: 7 });
       await runners.idle();
@@ -70,7 +79,7 @@ function readModelContent(name: string, open: () => Promise<{ db: SqlDatabase; d
     it('projects sessions with exact energy from readings and the end', async () => {
       const q = queryBuilder<SessionsReadModel>().withSchema(liveSchemaName('sessions'));
       const { rows } = await execute(db, q.selectFrom('transactions').selectAll().orderBy('transaction_id'));
-      expect(rows).toHaveLength(8);
+      expect(rows).toHaveLength(9);
       const ended = rows.find((r) => r.transaction_id === 'CP-000000-T1')!;
       // meter start 1000 Wh; 4 readings of +250.5; stop = last register + 100.
       expect(ended).toMatchObject({ status: 'ended', meter_start_wh: '1000', latest_register_wh: '2102.0', energy_wh: '1102', readings: 4, stop_reason: 'EVDisconnected', id_token: 'TOKEN0' });
@@ -78,6 +87,9 @@ function readModelContent(name: string, open: () => Promise<{ db: SqlDatabase; d
       expect(live).toMatchObject({ status: 'active', meter_start_wh: '0', latest_register_wh: '250.5', energy_wh: '250.5', readings: 1, ended_at: null });
       const noStart = rows.find((r) => r.transaction_id === 'NOSTART')!;
       expect(noStart).toMatchObject({ status: 'active', meter_start_wh: null, first_register_wh: '5000', latest_register_wh: '5250', energy_wh: '250', readings: 2 });
+      // The Transaction.Begin copy stamped late neither counts nor takes the energy back (domain/transaction/meter-energy.ts).
+      const beginLate = rows.find((r) => r.transaction_id === 'BEGINLATE')!;
+      expect(beginLate).toMatchObject({ status: 'active', meter_start_wh: '0', latest_register_wh: '250.5', energy_wh: '250.5', readings: 2 });
     });
 
     it('projects tokens, blocked ones as blocked', async () => {

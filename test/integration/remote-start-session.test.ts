@@ -97,4 +97,24 @@ describe('2.0.1 remote start → Session and CDR (auth_method COMMAND, authoriza
     const issued = (await eventStore.readStream(`cdr-default-${rows[0]!.session_id}`)).find((e) => e.type === 'CdrIssued');
     expect(issued?.data).toMatchObject({ cdr: { auth_method: 'COMMAND', authorization_reference: reference, session_id: rows[0]!.session_id } });
   });
+
+  it('AuthorizeRemoteStart: the station authorizes the token first (Accepted), repeats it on later events (Accepted); a stranger echoing the id is not', async () => {
+    await server?.close();
+    const started = await startServer();
+    server = started.server;
+    const station = await connectStation(started.url);
+    const operations = createStationOperations({ bus: createCommandBus({ eventStore, clock: systemClock }), caller: started.server.ocppStations, clock: systemClock, tenantId: 'default', eventStore });
+    await operations.run(stationId, { name: 'startCharging', evseId: 1, idToken: token, authorizationReference: 'REF-AUTH-FIRST' }, { actor: 'partner:emsp', correlationId: 'c-auth', operationId: 'op-auth-first' });
+    const remoteStartId = (station.callsReceived.at(-1)?.payload as { remoteStartId: number }).remoteStartId;
+    const now = new Date().toISOString();
+    const event = (transactionId: string, eventType: string, seqNo: number, extra: Record<string, unknown>) =>
+      station.call('TransactionEvent', { eventType, timestamp: now, triggerReason: 'RemoteStart', seqNo, transactionInfo: { transactionId, remoteStartId }, ...extra });
+
+    // A token we hold no copy of (unknown tokens are rejected here): the remote start authorized it.
+    expect(await station.call('Authorize', { idToken: token })).toEqual({ idTokenInfo: { status: 'Accepted' } });
+    expect(await event('TX-STRANGER', 'Started', 0, { idToken: { idToken: 'STRANGER', type: 'ISO14443' }, evse: { id: 1, connectorId: 1 } })).toEqual({ idTokenInfo: { status: 'Unknown' } });
+    expect(await event('TX-AUTH', 'Started', 0, { idToken: token, evse: { id: 1, connectorId: 1 } })).toEqual({ idTokenInfo: { status: 'Accepted' } });
+    expect(await event('TX-AUTH', 'Updated', 1, { triggerReason: 'ChargingStateChanged', idToken: token })).toEqual({ idTokenInfo: { status: 'Accepted' } });
+    await station.close();
+  });
 });

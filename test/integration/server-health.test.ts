@@ -47,6 +47,8 @@ describe('HTTP server (embedded database)', () => {
     expect(response.body).toMatch(/^# TYPE csms_unexpected_errors_total counter$/m);
     expect(response.body).toMatch(/^csms_station_auth_denials_total\{reason="throttled"\} 0$/m);
     expect(response.body).toMatch(/^csms_station_password_verifications_total 0$/m);
+    // Billing events the CDR issuer recorded as refused (a CDR not issued or not posted).
+    expect(response.body).toMatch(/^# TYPE csms_cdr_issuer_refusals_total counter$/m);
   });
 
   it('with METRICS_TOKEN / ADMIN_API_TOKEN: either bearer token reads the details, nobody else (loopback included)', async () => {

@@ -331,6 +331,25 @@ describe('OCPI commands and chargingprofiles (Receiver)', () => {
     expect(unknown.json.data.result).toBe('REJECTED');
   });
 
+  it("RESERVE_NOW's authorization_reference is kept with the reservation and carried by the transaction that uses it", async () => {
+    const reserve = await call('POST', '/commands/RESERVE_NOW', {
+      // An OCPI DateTime may leave out the Z (UTC): sent to the station with it.
+      response_url: `${emsp.url}/results/reserve-ref`, token: token('TAG3'), expiry_date: new Date(Date.now() + 3_600_000).toISOString().replace('Z', ''), reservation_id: 'R-REF',
+      location_id: 'LOC1', evse_uid: 'EVSE1', authorization_reference: 'RES-REF-1',
+    });
+    expect(reserve.json.data.result).toBe('ACCEPTED');
+    expect((await resultOf('reserve-ref')).body).toEqual({ result: 'ACCEPTED' });
+    const reserved = station.callsReceived.filter((received) => received.action === 'ReserveNow').at(-1)?.payload as { reservationId: number };
+    // Not sent to the station: OCPP has no field for it.
+    expect(reserved).not.toHaveProperty('authorizationReference');
+    expect((reserved as unknown as { expiryDate: string }).expiryDate).toMatch(/Z$/);
+    const timestamp = new Date().toISOString();
+    const started = (await station.call('StartTransaction', { connectorId: 1, idTag: 'TAG3', meterStart: 0, timestamp, reservationId: reserved.reservationId })) as { transactionId: number };
+    const authorized = (await eventStore.readStream(`transaction-${tenantId}-${started.transactionId}`)).find((event) => event.type === 'TransactionAuthorized');
+    expect(authorized?.data).toMatchObject({ idToken: { idToken: 'TAG3' }, authorizationReference: 'RES-REF-1' });
+    await station.call('StopTransaction', { transactionId: started.transactionId, meterStop: 10, timestamp });
+  });
+
   it('START_SESSION on an OCPP 2.0.1 station: the RFID token goes as an ISO14443 idToken', async () => {
     await insertEvse('LOC3', 'EVSE3', 'CP-201', 1, 'AVAILABLE');
     const station201 = await StationSimulator.connect({

@@ -165,7 +165,7 @@ describe('OCPI locations (Sender)', () => {
     expect(triggers).toEqual([{ module: 'locations', objectKey: 'station:CP-1/1', change: 'status' }]);
     const context = { db, tenantId: 'default', us, partner: { partnerId: 'emsp', parties: [{ countryCode: 'DE', partyId: 'EMP' }] } };
     const patch = await locationsPushSource.build(context, 'station:CP-1/1', 'status');
-    expect(patch).toEqual({ method: 'PATCH', path: '/NL/CSM/LOC-A/1', body: { status: 'CHARGING', last_updated: charging.last_updated } });
+    expect(patch).toEqual({ method: 'PATCH', path: '/NL/CSM/LOC-A/1', body: { status: 'CHARGING', last_updated: charging.last_updated }, partOf: 'LOC-A' });
     expect(evsePatchSchema.safeParse(patch!.body).success).toBe(true);
     expect(await locationsPushSource.build(context, 'station:CP-9/1', 'status')).toBeNull();
     const put = await locationsPushSource.build(context, 'LOC-A/1', 'object');

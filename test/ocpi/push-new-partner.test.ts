@@ -10,7 +10,7 @@ import { startProjectionRunners } from '../../projections/index.js';
 import { locationsProjection } from '../../projections/locations.js';
 import { eventually } from '../support/eventually.js';
 import { credentialsTokenHash, newCredentialsToken } from '../../ocpi/transport/auth.js';
-import { openPushWorld, pushRows, registerPartner, sealer, settings, startFakeEmsp, type FakeEmsp, type PushWorld } from './push.fixtures.js';
+import { ok, openPushWorld, pushRows, registerPartner, sealer, settings, startFakeEmsp, type FakeEmsp, type PushWorld } from './push.fixtures.js';
 
 /**
  * A partner registered after our locations exist never had them: the first thing it gets of a
@@ -115,5 +115,17 @@ describe('OCPI push to a partner registered after the locations', () => {
     await status(2, 'Available');
     await eventually(async () => toLocation(late).length > before, 8_000, 'a push about LOC-A after registering again');
     expect(shown(late).slice(before)).toEqual(['PUT /LOC-A']);
+  });
+
+  it('a partner answering 2003 to an EVSE PATCH (it lost the location) gets the whole Location next, not the PATCH again', async () => {
+    await settled();
+    late.behave = async (request, reply) =>
+      request.method === 'PATCH' ? reply.code(404).send({ status_code: 2003, status_message: 'Unknown location', timestamp: new Date().toISOString() }) : ok();
+    const before = toLocation(late).length;
+    await status(1, 'Available');
+    await eventually(async () => toLocation(late).length >= before + 2, 8_000, 'the EVSE-1 PATCH and then the Location PUT');
+    await settled();
+    expect(shown(late).slice(before)).toEqual(['PATCH /LOC-A/EVSE-1', 'PUT /LOC-A']);
+    late.behave = async () => ok();
   });
 });

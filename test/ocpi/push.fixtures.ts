@@ -121,8 +121,11 @@ export async function openPushWorld(): Promise<PushWorld> {
   };
 }
 
-/** A partner registered as the credentials module records it, with a locations RECEIVER at the fake eMSP. */
-export async function registerPartner(world: PushWorld, partnerId: string, emsp: FakeEmsp, partyId = 'EMP'): Promise<void> {
+/** Receiver endpoints a partner registers with unless told otherwise. */
+const receiversDefault = ['credentials', 'locations', 'cdrs'] as const;
+
+/** A partner registered as the credentials module records it, with RECEIVER endpoints (default: locations, cdrs) at the fake eMSP. */
+export async function registerPartner(world: PushWorld, partnerId: string, emsp: FakeEmsp, partyId = 'EMP', receivers: readonly string[] = receiversDefault): Promise<void> {
   const send = (n: number, command: Parameters<CommandBus['send']>[0]['command']) =>
     world.bus.send({
       commandId: `test:${partnerId}:${n}`,
@@ -141,11 +144,7 @@ export async function registerPartner(world: PushWorld, partnerId: string, emsp:
       roles: [{ role: 'EMSP', countryCode: 'DE', partyId, businessDetails: { name: partnerId } }],
       version: '2.2.1',
       versionsUrl: `${emsp.url}/ocpi/versions`,
-      endpoints: [
-        { identifier: 'credentials', role: 'RECEIVER', url: `${emsp.url}/ocpi/2.2.1/credentials` },
-        { identifier: 'locations', role: 'RECEIVER', url: `${emsp.url}/ocpi/2.2.1/locations` },
-        { identifier: 'cdrs', role: 'RECEIVER', url: `${emsp.url}/ocpi/2.2.1/cdrs` },
-      ],
+      endpoints: receivers.map((identifier) => ({ identifier, role: 'RECEIVER' as const, url: `${emsp.url}/ocpi/2.2.1/${identifier}` })),
     },
     tokenWePresent: { token: 'B', tokenSealed: sealer.seal(emsp.token) },
     tokenTheyPresent: { token: 'C', tokenHash: credentialsTokenHash(newCredentialsToken()) },

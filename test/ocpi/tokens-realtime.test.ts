@@ -57,7 +57,10 @@ describe('OCPI real-time authorizer', () => {
       if (typeof answer === 'object') await new Promise((resolve) => setTimeout(resolve, answer.delayMs));
       // Tokens named REF-*: the answer carries an authorization_reference (REF-BAD: one OCPI cannot carry).
       const reference = uid.startsWith('REF-') ? { authorization_reference: uid === 'REF-BAD' ? 'Référence-ü' : `AUTH-${uid}` } : {};
-      return envelope({ allowed: typeof answer === 'object' ? answer.allowed : answer, token: {}, ...reference });
+      // Tokens named NAMES-CC-PID: the answer's token names that party (the others name none).
+      const [, countryCode, partyId] = uid.startsWith('NAMES-') ? uid.split('-') : [];
+      const token = countryCode === undefined ? {} : { country_code: countryCode, party_id: partyId };
+      return envelope({ allowed: typeof answer === 'object' ? answer.allowed : answer, token, ...reference });
     });
     emspUrl = (await emsps.listen({ host: '127.0.0.1', port: 0 })).replace('localhost', '127.0.0.1');
     // Seven eMSPs with a tokens Sender interface, one without.
@@ -81,7 +84,7 @@ describe('OCPI real-time authorizer', () => {
     reset({ p1: { allowed: 'ALLOWED', delayMs: 1_500 }, p2: 'NOT_ALLOWED', p3: 'ALLOWED', p4: 'unknown', p5: 'down', p6: 'ALLOWED', p7: 'ALLOWED' });
     const authorize = createRealtimeAuthorizer({ db, tenantId: 'default', sealer, us, timeoutMs: 3_000 });
     const startedMs = Date.now();
-    expect(await authorize('default', { idToken: 'U-1', type: 'ISO14443' }, station)).toEqual({ allowed: 'ALLOWED' });
+    expect(await authorize('default', { idToken: 'U-1', type: 'ISO14443' }, station)).toEqual({ allowed: 'ALLOWED', authorizingParty: { countryCode: 'DE', partyId: 'E03' } });
     expect(Date.now() - startedMs).toBeLessThan(1_000);
     // The requests still on their way arrive (none to p6/p7 ever does: checked after a settle time).
     await eventually(async () => asked.length >= realtimePartnersAskedMax, 5_000, 'the five requests');
@@ -92,7 +95,7 @@ describe('OCPI real-time authorizer', () => {
   it('nobody allowing: the first refusal; nobody knowing or answering: unreachable', async () => {
     reset({ p1: 'unknown', p2: 'NOT_ALLOWED', p3: 'down', p4: 'unknown', p5: 'unknown' });
     const authorize = createRealtimeAuthorizer({ db, tenantId: 'default', sealer, us });
-    expect(await authorize('default', { idToken: 'U-2', type: 'ISO14443' }, station)).toEqual({ allowed: 'NOT_ALLOWED' });
+    expect(await authorize('default', { idToken: 'U-2', type: 'ISO14443' }, station)).toMatchObject({ allowed: 'NOT_ALLOWED' });
     reset({ p1: 'unknown', p2: 'down', p3: { allowed: 'ALLOWED', delayMs: 1_000 } });
     const hurried = createRealtimeAuthorizer({ db, tenantId: 'default', sealer, us, timeoutMs: 200 });
     expect(await hurried('default', { idToken: 'U-3', type: 'ISO14443' }, station)).toBe('unreachable');
@@ -102,8 +105,10 @@ describe('OCPI real-time authorizer', () => {
   it('passes the eMSP authorization_reference on; one a Session or CDR could not carry (not CiString(36)) is dropped, the answer kept', async () => {
     reset({ p1: 'ALLOWED' });
     const authorize = createRealtimeAuthorizer({ db, tenantId: 'default', sealer, us });
-    expect(await authorize('default', { idToken: 'REF-GOOD', type: 'ISO14443' }, station)).toEqual({ allowed: 'ALLOWED', authorizationReference: 'AUTH-REF-GOOD' });
-    expect(await authorize('default', { idToken: 'REF-BAD', type: 'ISO14443' }, station)).toEqual({ allowed: 'ALLOWED' });
+    expect(await authorize('default', { idToken: 'REF-GOOD', type: 'ISO14443' }, station)).toMatchObject({ allowed: 'ALLOWED', authorizationReference: 'AUTH-REF-GOOD' });
+    const dropped = await authorize('default', { idToken: 'REF-BAD', type: 'ISO14443' }, station);
+    expect(dropped).toMatchObject({ allowed: 'ALLOWED' });
+    expect(dropped).not.toHaveProperty('authorizationReference');
   });
 
   it("a known token is asked of its own eMSP only, with the token's OCPI type", async () => {
@@ -113,7 +118,7 @@ describe('OCPI real-time authorizer', () => {
     );
     reset({ p1: 'ALLOWED', p6: 'NOT_ALLOWED' });
     const authorize = createRealtimeAuthorizer({ db, tenantId: 'default', sealer, us });
-    expect(await authorize('default', { idToken: 'K-1', type: 'ISO14443' }, station)).toEqual({ allowed: 'NOT_ALLOWED' });
+    expect(await authorize('default', { idToken: 'K-1', type: 'ISO14443' }, station)).toMatchObject({ allowed: 'NOT_ALLOWED' });
     // Only K-1's requests: a straggler of an earlier test may still arrive under load.
     expect(asked.filter((entry) => entry.endsWith(':K-1'))).toEqual(['p6:K-1']);
     expect(typeAsked.get('K-1')).toBe('APP_USER');
@@ -139,7 +144,28 @@ describe('OCPI real-time authorizer', () => {
     reset({ p1: 'down' });
     expect(await ask('C-4')).toBe('unreachable');
     reset({ p1: 'ALLOWED' });
-    expect(await ask('C-4')).toEqual({ allowed: 'ALLOWED' });
+    expect(await ask('C-4')).toMatchObject({ allowed: 'ALLOWED' });
+  });
+
+  it('names the eMSP party whose answer it is: the token it answered about when that party is its own, else its one eMSP party, else none', async () => {
+    reset({ p1: 'ALLOWED', m1: 'ALLOWED' });
+    const single = createRealtimeAuthorizer({ db, tenantId: 'default', sealer, us });
+    // A one-party eMSP answering about another party's token: the answer is still its own.
+    expect(await single('default', { idToken: 'NAMES-FR-XYZ', type: 'ISO14443' }, station)).toEqual({ allowed: 'ALLOWED', authorizingParty: { countryCode: 'DE', partyId: 'E01' } });
+    // A platform of two eMSP parties: the one its answer names; naming none of its own, nobody is guessed.
+    await db.query(
+      `INSERT INTO proj_partners.partners (tenant_id, partner_id, status, version, roles, endpoints, token_hash, token_sealed, updated_at)
+       VALUES ('multi', 'm1', 'registered', '2.2.1', $1, $2, 'hash-m1', $3, now())`,
+      [
+        JSON.stringify([{ role: 'EMSP', countryCode: 'DE', partyId: 'E11' }, { role: 'EMSP', countryCode: 'DE', partyId: 'E12' }]),
+        JSON.stringify([{ identifier: 'tokens', role: 'SENDER', url: `${emspUrl}/m1/tokens` }]),
+        sealer.seal('token-m1'),
+      ],
+    );
+    const platform = createRealtimeAuthorizer({ db, tenantId: 'multi', sealer, us });
+    expect(await platform('multi', { idToken: 'NAMES-de-e12', type: 'ISO14443' }, station)).toEqual({ allowed: 'ALLOWED', authorizingParty: { countryCode: 'DE', partyId: 'E12' } });
+    expect(await platform('multi', { idToken: 'NAMES-FR-XYZ', type: 'ISO14443' }, station)).toEqual({ allowed: 'ALLOWED' });
+    expect(await platform('multi', { idToken: 'M-1', type: 'ISO14443' }, station)).toEqual({ allowed: 'ALLOWED' });
   });
 
   it('a failing read model is "unreachable", never an exception toward the station', async () => {

@@ -1,11 +1,17 @@
 import { describe, expect, it } from 'vitest';
-import { ocppSchemas } from '../../ocpp/schemas.js';
+import { OcppSchemas, ocppSchemas } from '../../ocpp/schemas.js';
 
 describe('OCA schemas', () => {
   const schemas = ocppSchemas();
 
-  it('are compiled once per process', () => {
+  it('are loaded once per process', () => {
     expect(ocppSchemas()).toBe(schemas);
+  });
+
+  // A schema compiles on its action's first message (ocpp/schemas.ts); this compiles them all,
+  // so a bundled schema that cannot compile fails here rather than at some station's message.
+  it('every bundled schema compiles: requests and responses of both versions', () => {
+    expect(OcppSchemas.load().compileAll()).toBe(206);
   });
 
   it('know every action of both versions and who sends it', () => {

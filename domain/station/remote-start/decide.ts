@@ -1,17 +1,21 @@
 import { assertNever } from '../../shared/assert.js';
 import { eventFrom } from '../../shared/event-definition.js';
 import { IllegalStateError, InvalidCommandError } from '../../shared/errors.js';
-import { checkText, idTokenSchema, normalizeTimestamp, timeMs, type IdToken } from '../../shared/values.js';
+import { checkText, idTokenSchema, normalizeTimestamp, sameIdToken, timeMs, type IdToken } from '../../shared/values.js';
+import { checkAuthorizingParty } from '../../transaction/session-authorization.js';
 import type { ClaimRemoteStart, RemoteStartCommand } from './commands.js';
 import { authorizationReferenceSchema, RemoteStartClaimed, RemoteStartRefused, RemoteStartRequested, type RemoteStartEvent } from './events.js';
 import type { RemoteStartEntry, RemoteStartState } from './state.js';
 
 /**
- * How long after a remote start the station's start may come and still be its: the driver may
- * still have to plug in (1.6 ConnectionTimeOut, 2.0.1 EVConnectionTimeOut, typically 30 s to a few
- * minutes). Later, the station has given up on it, and a start with the same token is a new, local one.
+ * How long after a remote start its token counts as authorized at that station: the station's start
+ * (and an Authorize before it) may come this long after and still be its. OCPI 2.2.1 13.3.5
+ * (StartSession object): for the token of a START_SESSION the CPO "SHALL NOT do a realtime
+ * authorization at the eMSP ... at the given EVSE/Charge Point within 15 minutes after having
+ * received this StartSession". It covers the driver still plugging in (1.6 ConnectionTimeOut, 2.0.1
+ * EVConnectionTimeOut, typically 30 s to a few minutes). Later, a start with the same token is a new, local one.
  */
-export const remoteStartClaimWindowMs = 10 * 60_000;
+export const remoteStartClaimWindowMs = 15 * 60_000;
 /** The start may be stamped a little before the remote start on another node's clock (server clocks, not station clocks). */
 export const remoteStartClockSkewMs = 60_000;
 
@@ -28,6 +32,7 @@ export function decideRemoteStart(command: RemoteStartCommand, state: RemoteStar
           idToken: checkIdToken(command.idToken, command.type),
           remoteStartId: command.remoteStartId === null ? null : positive(command.remoteStartId, 'remoteStartId', command.type),
           authorizationReference: command.authorizationReference === null ? null : checkReference(command.authorizationReference, command.type),
+          ...(command.authorizingParty == null ? {} : { authorizingParty: checkAuthorizingParty(command.authorizingParty, command.type) }),
           requestedBy: checkText(command.requestedBy, 'requestedBy', 200, command.type),
           requestedAt: normalizeTimestamp(command.requestedAt, 'requestedAt', command.type),
         }),
@@ -67,18 +72,35 @@ function decideClaim(command: ClaimRemoteStart, state: RemoteStartState): Remote
       stationId: entry.stationId,
       idToken: entry.idToken,
       authorizationReference: entry.authorizationReference,
+      ...(entry.authorizingParty === null ? {} : { authorizingParty: entry.authorizingParty }),
       claimedAt,
     }),
   ];
 }
 
 function fits(entry: RemoteStartEntry, command: ClaimRemoteStart, claimedAtMs: number): boolean {
-  if (entry.status !== 'open' || entry.stationId !== command.stationId) return false;
-  if (claimedAtMs < entry.requestedAtMs - remoteStartClockSkewMs || claimedAtMs - entry.requestedAtMs > remoteStartClaimWindowMs) return false;
+  if (entry.status !== 'open' || entry.stationId !== command.stationId || !withinWindow(entry, claimedAtMs)) return false;
   if (command.evseId != null && entry.evseId !== null && entry.evseId !== command.evseId) return false;
+  // A token the message names must be the remote start's: an echoed remoteStartId alone would let
+  // any token ride on the remote start's authorization.
+  if (command.idToken != null && !sameIdToken(entry.idToken, command.idToken)) return false;
   if (command.remoteStartId != null) return entry.remoteStartId === command.remoteStartId;
-  // 1.6 idTags are CiString20: compared without case.
-  return command.idToken != null && entry.idToken.idToken.toLowerCase() === command.idToken.idToken.toLowerCase();
+  // A 2.0.1 remote start is claimed by its echoed remoteStartId only (its copy by token serves Authorize).
+  return command.idToken != null && entry.remoteStartId === null;
+}
+
+function withinWindow(entry: RemoteStartEntry, atMs: number): boolean {
+  return atMs >= entry.requestedAtMs - remoteStartClockSkewMs && atMs - entry.requestedAtMs <= remoteStartClaimWindowMs;
+}
+
+/**
+ * The newest open remote start of this station for this token within the window at `atMs`, without
+ * claiming it: what a station's Authorize before its start (1.6 AuthorizeRemoteTxRequests, 2.0.1
+ * AuthorizeRemoteStart) is answered from. null: none.
+ */
+export function openRemoteStartFor(state: RemoteStartState, match: { readonly stationId: string; readonly idToken: IdToken }, atMs: number): RemoteStartEntry | null {
+  const fitting = (entry: RemoteStartEntry) => entry.status === 'open' && entry.stationId === match.stationId && sameIdToken(entry.idToken, match.idToken) && withinWindow(entry, atMs);
+  return [...state.entries].reverse().find(fitting) ?? null;
 }
 
 function positive(value: number, field: string, commandType: string): number {

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { defineEvent, type EventOf } from '../../shared/event-definition.js';
 import { idTokenSchema, isoTimestamp } from '../../shared/values.js';
-import { authorizationReferenceSchema } from '../../transaction/events.js';
+import { authorizationReferenceSchema, authorizingPartySchema } from '../../transaction/events.js';
 import { operationIdSchema } from '../operation/events.js';
 
 /**
@@ -36,6 +36,11 @@ export const RemoteStartRequested = defineEvent({
     remoteStartId: z.number().int().min(1).nullable(),
     /** The eMSP's authorization_reference (OCPI START_SESSION); null for an operator's remote start. */
     authorizationReference: authorizationReferenceSchema.nullable(),
+    /**
+     * The eMSP whose START_SESSION this is (its Token's country_code/party_id): it authorized the
+     * session and pays for it. Absent for an operator's remote start, and on events stored before it existed.
+     */
+    authorizingParty: authorizingPartySchema.optional(),
     /** `partner:<id>`, `user:<name>`. */
     requestedBy: z.string().min(1).max(200),
     /** Server time, recorded before the call is sent, so a start that follows at once finds it. */
@@ -68,6 +73,7 @@ export const RemoteStartClaimed = defineEvent({
     /** The remote start's own token and reference, so the claim alone tells the transaction what authorized it. */
     idToken: idTokenSchema,
     authorizationReference: authorizationReferenceSchema.nullable(),
+    authorizingParty: authorizingPartySchema.optional(),
     /** Server time of the start's arrival. */
     claimedAt: isoTimestamp,
   }),

@@ -13,5 +13,5 @@ export const remoteStartDecider: Decider<RemoteStartCommand, RemoteStartState, R
 
 export * from './commands.js';
 export * from './events.js';
-export { decideRemoteStart, remoteStartClaimWindowMs, remoteStartClockSkewMs } from './decide.js';
+export { decideRemoteStart, openRemoteStartFor, remoteStartClaimWindowMs, remoteStartClockSkewMs } from './decide.js';
 export * from './state.js';

@@ -4,7 +4,7 @@ import { eventRegistry, upcast } from '../../events.js';
 import { eventFrom } from '../../shared/event-definition.js';
 import { IllegalStateError, InvalidCommandError } from '../../shared/errors.js';
 import type { ClaimRemoteStart, RecordRemoteStart } from './commands.js';
-import { remoteStartClaimWindowMs } from './decide.js';
+import { openRemoteStartFor, remoteStartClaimWindowMs } from './decide.js';
 import { RemoteStartClaimed, RemoteStartRefused, RemoteStartRequested } from './events.js';
 import { remoteStartDecider } from './index.js';
 import { remoteStartsKeptMax } from './state.js';
@@ -24,8 +24,8 @@ const record = (overrides: Partial<RecordRemoteStart> = {}): RecordRemoteStart =
   ...overrides,
 });
 const requested = (overrides: Partial<RecordRemoteStart> = {}) => {
-  const { type: _type, ...data } = record(overrides);
-  return eventFrom(RemoteStartRequested, data);
+  const { type: _type, authorizingParty, ...data } = record(overrides);
+  return eventFrom(RemoteStartRequested, { ...data, ...(authorizingParty == null ? {} : { authorizingParty }) });
 };
 const claim = (overrides: Partial<ClaimRemoteStart> = {}): ClaimRemoteStart => ({
   type: 'ClaimRemoteStart',
@@ -66,6 +66,17 @@ describe('remote starts: recorded by the runner, claimed by the start that follo
       .thenState((state) => expect(state.entries[0]?.status).toBe('claimed'));
   });
 
+  it("a START_SESSION's eMSP is recorded (upper case) and its claim tells the transaction; a malformed party is refused", () => {
+    const emp = { countryCode: 'DE', partyId: 'EMP' };
+    given(remoteStartDecider, []).when(record({ authorizingParty: { countryCode: 'de', partyId: 'emp' } })).then([requested({ authorizingParty: emp })]);
+    given(remoteStartDecider, [requested({ authorizingParty: emp })])
+      .when(claim())
+      .then([eventFrom(RemoteStartClaimed, { operationId: 'op-1', transactionId: '17', stationId: 'CP-1', idToken: tag, authorizationReference: 'REF-1', authorizingParty: emp, claimedAt: at(1) })]);
+    given(remoteStartDecider, []).when(record({ authorizingParty: { countryCode: 'DE', partyId: 'TOOLONG' } })).thenThrows(InvalidCommandError, /authorizingParty/);
+    // An operator's remote start, and one recorded before the party was kept: no party on the claim.
+    given(remoteStartDecider, [requested()]).when(claim()).then([claimed()]);
+  });
+
   it('a remote start is claimed once: a second start with the same token is a local one', () => {
     given(remoteStartDecider, [requested(), claimed()]).when(claim({ transactionId: '18', claimedAt: at(5) })).then([]);
   });
@@ -83,10 +94,33 @@ describe('remote starts: recorded by the runner, claimed by the start that follo
     given(remoteStartDecider, history).when(claim({ claimedAt: at(2) })).then([claimed('op-2', '17', null, at(2))]);
   });
 
-  it('2.0.1 matches the echoed remoteStartId, whatever token the message names (or none)', () => {
+  it('2.0.1 matches the echoed remoteStartId with the remote start\'s token (any case) or none named', () => {
     const history = [requested({ remoteStartId: 4711 })];
     given(remoteStartDecider, history).when(claim({ remoteStartId: 4711, idToken: null, evseId: null })).then([claimed()]);
+    given(remoteStartDecider, history).when(claim({ remoteStartId: 4711, idToken: { idToken: 'tag-1', type: 'Central' } })).then([claimed()]);
     given(remoteStartDecider, history).when(claim({ remoteStartId: 4712 })).then([]);
+  });
+
+  it('2.0.1: an echoed remoteStartId with another token claims nothing (the token is authorized as any other)', () => {
+    const history = [requested({ remoteStartId: 4711 })];
+    given(remoteStartDecider, history).when(claim({ remoteStartId: 4711, idToken: { idToken: 'STRANGER', type: 'ISO14443' } })).then([]);
+    // A 2.0.1 remote start (its copy by token, for Authorize) is not claimed by the token alone.
+    given(remoteStartDecider, history).when(claim()).then([]);
+  });
+
+  it('Authorize finds the open remote start of the station and token (any case) within the window, claiming nothing', () => {
+    const { state } = given(remoteStartDecider, [requested(), requested({ operationId: 'op-2', stationId: 'CP-2', requestedAt: at(1) })]);
+    const atMs = (minute: number) => Date.parse(at(minute));
+    expect(openRemoteStartFor(state, { stationId: 'CP-1', idToken: { idToken: 'tag-1', type: 'Central' } }, atMs(1))?.operationId).toBe('op-1');
+    expect(openRemoteStartFor(state, { stationId: 'CP-1', idToken: { idToken: 'TAG-2', type: 'ISO14443' } }, atMs(1))).toBeNull();
+    expect(openRemoteStartFor(state, { stationId: 'CP-1', idToken: tag }, atMs(0) + remoteStartClaimWindowMs)?.operationId).toBe('op-1');
+    expect(openRemoteStartFor(state, { stationId: 'CP-1', idToken: tag }, atMs(0) + remoteStartClaimWindowMs + 1)).toBeNull();
+    const { state: afterClaim } = given(remoteStartDecider, [requested(), claimed()]);
+    expect(openRemoteStartFor(afterClaim, { stationId: 'CP-1', idToken: tag }, atMs(1))).toBeNull();
+  });
+
+  it('the window is the 15 minutes of OCPI 2.2.1 13.3.5 (StartSession)', () => {
+    expect(remoteStartClaimWindowMs).toBe(15 * 60_000);
   });
 
   it(`keeps the newest ${remoteStartsKeptMax} remote starts of a stream in its state`, () => {

@@ -1,6 +1,7 @@
 import { assertNever } from '../../shared/assert.js';
 import type { IdToken } from '../../shared/values.js';
 import { timeMs } from '../../shared/values.js';
+import type { AuthorizingParty } from '../../transaction/events.js';
 import type { RemoteStartEvent } from './events.js';
 
 /**
@@ -17,6 +18,7 @@ export interface RemoteStartEntry {
   readonly idToken: IdToken;
   readonly remoteStartId: number | null;
   readonly authorizationReference: string | null;
+  readonly authorizingParty: AuthorizingParty | null;
   readonly requestedAtMs: number;
   readonly status: 'open' | 'refused' | 'claimed';
   /** The transaction that claimed it. */
@@ -37,7 +39,8 @@ export function evolveRemoteStart(state: RemoteStartState, event: RemoteStartEve
   switch (event.type) {
     case 'RemoteStartRequested': {
       const { operationId, stationId, evseId, idToken, remoteStartId, authorizationReference, requestedAt } = event.data;
-      const entry: RemoteStartEntry = { operationId, stationId, evseId, idToken, remoteStartId, authorizationReference, requestedAtMs: timeMs(requestedAt), status: 'open', transactionId: null };
+      const authorizingParty = event.data.authorizingParty ?? null;
+      const entry: RemoteStartEntry = { operationId, stationId, evseId, idToken, remoteStartId, authorizationReference, authorizingParty, requestedAtMs: timeMs(requestedAt), status: 'open', transactionId: null };
       return { entries: [...state.entries, entry].slice(-remoteStartsKeptMax) };
     }
     case 'RemoteStartRefused':

@@ -1,17 +1,15 @@
 import type { EventStore } from '../../../adapters/event-store/port.js';
-import { upcast } from '../../../domain/events.js';
+import { foldStream } from '../../../commands/process/streams.js';
 import { streamName } from '../../../domain/shared/event.js';
 import type { IdToken } from '../../../domain/shared/values.js';
 import {
   acceptedByOfflineWhitelist,
   authorizationStatus,
   tokenDecider,
-  type TokenEvent,
   type TokenFacts,
   type TokenState,
 } from '../../../domain/token/index.js';
-import { authorizationReferenceSchema, type AuthorizationBasis, type AuthorizationResult } from '../../../domain/transaction/events.js';
-import { invariant } from '../../../domain/shared/assert.js';
+import { authorizationReferenceSchema, authorizingPartySchema, type AuthorizationBasis, type AuthorizationResult, type AuthorizingParty } from '../../../domain/transaction/events.js';
 import type { Translation } from './context.js';
 
 /**
@@ -28,27 +26,16 @@ export type UnknownTokenPolicy = 'reject' | 'accept';
 /** A token as the command side knows it: its state folded from its stream. */
 export type TokenLookup = (tenantId: string, idToken: IdToken) => Promise<TokenState>;
 
-/** A token stream longer than this is not a token any more; refuse to fold it. */
-export const tokenStreamEventsMax = 10_000;
-
 /**
  * The default lookup: token aggregate id = the identifier as the station sent it (how operators
  * issue local tokens). Tokens synced from OCPI under another id (party + uid) need a uid index,
  * which the lead can pass as `tokenLookup`. Reading a stream outside a handler is allowed here:
  * this is command-side code (docs/design.md: only command handlers read streams) and never a read model.
+ * Page by page up to the length any command may write (`foldStream`): a token its eMSP toggled
+ * thousands of times is still decided, not a thrown error.
  */
 export function eventStoreTokenLookup(eventStore: EventStore): TokenLookup {
-  return async (tenantId, idToken) => {
-    const recorded = await eventStore.readStream(streamName(tokenDecider.aggregateType, tenantId, idToken.idToken), {
-      maxCount: tokenStreamEventsMax + 1,
-    });
-    invariant(recorded.length <= tokenStreamEventsMax, `token stream of ${idToken.idToken} is longer than ${tokenStreamEventsMax}`);
-    let state = tokenDecider.initialState();
-    for (const event of recorded) {
-      state = tokenDecider.evolve(state, upcast(event.type, event.schemaVersion, event.data) as unknown as TokenEvent);
-    }
-    return state;
-  };
+  return async (tenantId, idToken) => (await foldStream(eventStore, tokenDecider, streamName(tokenDecider.aggregateType, tenantId, idToken.idToken))).state;
 }
 
 export interface AuthorizationDecision {
@@ -62,6 +49,8 @@ export interface AuthorizationDecision {
   readonly authorizationReference?: string;
   /** basis 'remoteStart': the station operation that sent the remote start. */
   readonly remoteStartOperationId?: string;
+  /** The eMSP that authorized it: the one that answered in real time, or whose START_SESSION it follows. */
+  readonly authorizingParty?: AuthorizingParty;
 }
 
 /** OCPI 2.2.1 AllowedType: an eMSP's real-time answer. */
@@ -70,13 +59,16 @@ export type RealtimeAllowed = 'ALLOWED' | 'BLOCKED' | 'EXPIRED' | 'NO_CREDIT' | 
 /**
  * Port to an eMSP's real-time authorization (OCPI tokens, wired by api/: ocpi/tokens/realtime.ts).
  * Resolves 'unreachable' when no eMSP answered in time (or none knows the token); never rejects
- * for a partner's failure.
+ * for a partner's failure. `authorizingParty`: the eMSP whose answer it is, when known.
  */
 export type RealtimeAuthorizer = (
   tenantId: string,
   idToken: IdToken,
   context: { readonly stationId: string; readonly evseId?: number | null },
-) => Promise<{ readonly allowed: RealtimeAllowed; readonly authorizationReference?: string } | 'unreachable'>;
+) => Promise<
+  | { readonly allowed: RealtimeAllowed; readonly authorizationReference?: string; readonly authorizingParty?: { readonly countryCode: string; readonly partyId: string } }
+  | 'unreachable'
+>;
 
 /** OCPI AllowedType in the domain's (2.0.1) words. NOT_ALLOWED is "valid, but not at this location" (mod_tokens AllowedType). */
 const resultOfRealtime: Readonly<Record<RealtimeAllowed, AuthorizationResult>> = {
@@ -114,7 +106,9 @@ export async function decideAuthorization(translation: Translation, idToken: IdT
       // Kept only when a Session and CDR can carry it (CiString(36)); the eMSP's answer stands either way.
       const usable = answer.authorizationReference !== undefined && authorizationReferenceSchema.safeParse(answer.authorizationReference).success;
       const reference = usable ? { authorizationReference: answer.authorizationReference } : {};
-      return { result: resultOfRealtime[answer.allowed], basis: 'realtime', facts, ...reference };
+      // The eMSP that answered is who authorized the session (and pays for it), known token or not.
+      const party = answer.authorizingParty === undefined ? undefined : authorizingPartySchema.safeParse(answer.authorizingParty).data;
+      return { result: resultOfRealtime[answer.allowed], basis: 'realtime', facts, ...reference, ...(party === undefined ? {} : { authorizingParty: party }) };
     }
   }
   if (state.status === 'none') {
@@ -135,9 +129,15 @@ export async function decideAuthorization(translation: Translation, idToken: IdT
  * eMSP"; an operator chose to start). Nobody is asked again, and the station is answered Accepted,
  * or it would stop the transaction it was asked to start (1.6 StopTransactionOnInvalidId).
  */
-export function remoteStartAuthorization(remoteStart: { readonly operationId: string; readonly authorizationReference: string | null }): AuthorizationDecision {
+export function remoteStartAuthorization(remoteStart: {
+  readonly operationId: string;
+  readonly authorizationReference: string | null;
+  /** The eMSP whose START_SESSION it was (absent or null: an operator's remote start). */
+  readonly authorizingParty?: AuthorizingParty | null;
+}): AuthorizationDecision {
   const reference = remoteStart.authorizationReference === null ? {} : { authorizationReference: remoteStart.authorizationReference };
-  return { result: 'Accepted', basis: 'remoteStart', facts: null, remoteStartOperationId: remoteStart.operationId, ...reference };
+  const party = remoteStart.authorizingParty == null ? {} : { authorizingParty: remoteStart.authorizingParty };
+  return { result: 'Accepted', basis: 'remoteStart', facts: null, remoteStartOperationId: remoteStart.operationId, ...reference, ...party };
 }
 
 /** OCPP 1.6 AuthorizationStatus has no Unknown/NoCredit/NotAt...: they are all "not allowed": Invalid. */

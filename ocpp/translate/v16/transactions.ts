@@ -7,20 +7,17 @@ import { readingsFrom16, type Ocpp16MeterValue } from '../shared/meter-values.js
 import { recordStationMeterValues } from '../shared/reports.js';
 import { recordOrRefuse } from '../shared/refusals.js';
 import { claimRemoteStart } from '../shared/remote-starts.js';
-import { authorizeAndRecord } from '../shared/transactions.js';
+import { reservationReference } from '../shared/reservations.js';
+import { authorizeAndRecord, authorizeStationToken } from '../shared/transactions.js';
 
 /** OCPP 1.6 has no token types: an idTag is recorded as ISO14443 (domain/shared/values.ts). */
 export function idTag(value: string): IdToken {
   return { idToken: value, type: 'ISO14443' };
 }
 
-/** 1.6 Authorize (§4.1): idTagInfo from the token's state; recorded on an authorization-only transaction stream. */
+/** 1.6 Authorize (§4.1): idTagInfo from the token's state, or from an open remote start of it (shared/transactions.ts). */
 export async function authorize16(translation: Translation, payload: { idTag: string }): Promise<unknown> {
-  const commandId = translation.commandId('authorize');
-  // 1.6 Authorize names no transaction (the StartTransaction that may follow gets its id later), so
-  // the decision is recorded in a transaction stream of its own that never starts; see the report.
-  const decision = await authorizeAndRecord(translation, { idToken: idTag(payload.idTag), at: translation.nowIso(), aggregateId: commandId, commandId });
-  return { idTagInfo: ocpp16IdTagInfo(decision) };
+  return { idTagInfo: ocpp16IdTagInfo(await authorizeStationToken(translation, idTag(payload.idTag))) };
 }
 
 interface StartTransaction16 {
@@ -52,6 +49,7 @@ export async function startTransaction16(translation: Translation, payload: Star
     commandId: translation.commandId('authorize', { contentOnly: true }),
     evseId: payload.connectorId,
     remoteStart,
+    reservationReference: await reservationReference(translation, payload.reservationId),
   });
   await translation.send(
     {

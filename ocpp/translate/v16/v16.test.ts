@@ -6,6 +6,7 @@ import { createCsmsOcppHandler } from '../../csms-handler.js';
 import { remoteStartStreamId } from '../../operations/remote-starts.js';
 import { memoryTransactionIdAllocator } from '../../transaction-ids.js';
 import { OcppCallError } from '../../errors.js';
+import { appendToggledToken } from '../../../test/support/token-streams.js';
 import { csmsUnderTest } from '../shared/test-support.js';
 
 const boot = { chargePointVendor: 'ACME', chargePointModel: 'Fast-1', chargePointSerialNumber: 'SN1', firmwareVersion: '1.0' };
@@ -86,6 +87,13 @@ describe('OCPP 1.6 translation: station messages', () => {
     expect(await csms.call('Authorize', { idTag: 'TAG1' }, { messageId: 'a1' })).toEqual(answer);
     expect(await csms.newEvents()).toEqual([]);
     expect(await csms.call('Authorize', { idTag: 'TAG1' }, { messageId: 'a2' })).toEqual({ idTagInfo: { status: 'Blocked' } });
+  });
+
+  it('Authorize of a token whose eMSP toggled it 5,000 times (10,001 events) is decided from its whole stream, not an error', async () => {
+    const csms = csmsUnderTest('ocpp1.6');
+    await appendToggledToken(csms.eventStore, 'token-t1-TOGGLED', 'TOGGLED', 5_000);
+    // ALLOWED and no eMSP wired to ask: our copy decides (valid again after the last toggle).
+    expect(await csms.call('Authorize', { idTag: 'TOGGLED' })).toEqual({ idTagInfo: { status: 'Accepted' } });
   });
 
   it('Authorize: an unknown token follows the policy (reject: Invalid, recorded Unknown; accept: Accepted)', async () => {
@@ -434,17 +442,40 @@ describe('OCPP 1.6 translation: remote starts and how a start was authorized', (
   });
 
   it('a start is local when the remote start is past its window, was for another connector, or is claimed already', async () => {
-    const csms = csmsUnderTest('ocpp1.6', { clock: fixedClock('2025-06-01T12:11:00.000Z') });
+    const csms = csmsUnderTest('ocpp1.6', { clock: fixedClock('2025-06-01T12:16:00.000Z') });
     await csms.issueToken(appTag);
     await recordRemoteStart(csms, { requestedAt: '2025-06-01T12:00:00.000Z' });
-    await recordRemoteStart(csms, { operationId: 'op-2', evseId: 2, requestedAt: '2025-06-01T12:10:00.000Z' });
+    await recordRemoteStart(csms, { operationId: 'op-2', evseId: 2, requestedAt: '2025-06-01T12:15:00.000Z' });
     await csms.call('StartTransaction', start);
     const authorizations = async () => (await csms.all()).filter((event) => event.type === 'TransactionAuthorized').map((event) => event.data);
-    // op-1 is 11 minutes old, op-2 asked for connector 2: our token list decides.
+    // op-1 is 16 minutes old (the window is OCPI's 15), op-2 asked for connector 2: our token list decides.
     expect(await authorizations()).toEqual([expect.objectContaining({ basis: 'token', result: 'Accepted' })]);
     await csms.call('StartTransaction', { ...start, connectorId: 2 });
     await csms.call('StartTransaction', { ...start, connectorId: 2, timestamp: at(30) });
     expect((await authorizations()).map((data) => data.basis)).toEqual(['token', 'remoteStart', 'token']);
+  });
+
+  it('Authorize of a remote start\'s token (AuthorizeRemoteTxRequests) is Accepted by it, claiming nothing: the start that follows claims it', async () => {
+    const csms = csmsUnderTest('ocpp1.6');
+    await recordRemoteStart(csms);
+    await csms.newEvents();
+    // A token we do not hold; any case, as 1.6 idTags are.
+    expect(await csms.call('Authorize', { idTag: appTag.toLowerCase() })).toEqual({ idTagInfo: { status: 'Accepted' } });
+    expect((await csms.newEvents()).map((event) => [event.type, event.data])).toEqual([
+      ['TransactionAuthorized', expect.objectContaining({ result: 'Accepted', basis: 'remoteStart', authorizationReference: 'REF-START-1', remoteStartOperationId: 'op-1' })],
+    ]);
+    expect(await csms.call('StartTransaction', start)).toEqual({ transactionId: 1, idTagInfo: { status: 'Accepted' } });
+    expect((await csms.newEvents()).map((event) => event.type)).toEqual(['RemoteStartClaimed', 'TransactionAuthorized', 'TransactionStarted']);
+    // Claimed now: the token is back to what our list says.
+    expect(await csms.call('Authorize', { idTag: appTag })).toEqual({ idTagInfo: { status: 'Invalid' } });
+  });
+
+  it('Authorize is not answered from a remote start of another station, or one past the 15 minutes (OCPI 2.2.1 13.3.5)', async () => {
+    const csms = csmsUnderTest('ocpp1.6', { clock: fixedClock('2025-06-01T12:15:01.000Z') });
+    await recordRemoteStart(csms, { requestedAt: '2025-06-01T12:00:00.000Z' });
+    await recordRemoteStart(csms, { operationId: 'op-2', stationId: 'CP-2', requestedAt: '2025-06-01T12:15:00.000Z' });
+    expect(await csms.call('Authorize', { idTag: appTag })).toEqual({ idTagInfo: { status: 'Invalid' } });
+    expect(await csms.call('Authorize', { idTag: appTag }, { stationId: 'CP-2' })).toEqual({ idTagInfo: { status: 'Accepted' } });
   });
 
   it('StartTransaction with a token the eMSP authorizes in real time records basis realtime with its authorization reference', async () => {
@@ -452,5 +483,18 @@ describe('OCPP 1.6 translation: remote starts and how a start was authorized', (
     expect(await csms.call('StartTransaction', { ...start, idTag: 'RT-CARD' })).toMatchObject({ idTagInfo: { status: 'Accepted' } });
     const authorized = (await csms.newEvents()).find((event) => event.type === 'TransactionAuthorized');
     expect(authorized?.data).toMatchObject({ basis: 'realtime', authorizationReference: 'RT-REF-1' });
+  });
+
+  it('the eMSP that authorized a start is recorded with it: the one that answered in real time, or whose START_SESSION it follows', async () => {
+    const emp = { countryCode: 'DE', partyId: 'EMP' };
+    const realtime = csmsUnderTest('ocpp1.6', { realtimeAuthorizer: async () => ({ allowed: 'ALLOWED', authorizingParty: emp }) });
+    await realtime.call('StartTransaction', { ...start, idTag: 'RT-CARD' });
+    expect((await realtime.newEvents()).find((event) => event.type === 'TransactionAuthorized')?.data).toMatchObject({ basis: 'realtime', authorizingParty: emp });
+    const remote = csmsUnderTest('ocpp1.6');
+    await recordRemoteStart(remote, { authorizingParty: emp });
+    await remote.call('StartTransaction', start);
+    const events = await remote.newEvents();
+    expect(events.find((event) => event.type === 'RemoteStartClaimed')?.data).toMatchObject({ authorizingParty: emp });
+    expect(events.find((event) => event.type === 'TransactionAuthorized')?.data).toMatchObject({ basis: 'remoteStart', authorizingParty: emp });
   });
 });

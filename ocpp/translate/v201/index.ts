@@ -6,7 +6,7 @@ import { answerDataTransfer } from '../shared/data-transfer.js';
 import { readingsFrom201 } from '../shared/meter-values.js';
 import { recordReport, recordStationMeterValues } from '../shared/reports.js';
 import { recordBoot, recordStatus } from '../shared/station.js';
-import { authorizeAndRecord } from '../shared/transactions.js';
+import { authorizeStationToken } from '../shared/transactions.js';
 import { notifyEvent201, notifyReport201 } from './report.js';
 import { transactionEvent201, usableIdToken } from './transaction-event.js';
 
@@ -54,9 +54,7 @@ export async function translate201(translation: Translation): Promise<unknown> {
       const token = usableIdToken(payload.idToken);
       // NoAuthorization names nobody to check; such a station does not need our permission.
       if (!token) return { idTokenInfo: { status: 'Accepted' } };
-      const commandId = translation.commandId('authorize');
-      const decision = await authorizeAndRecord(translation, { idToken: token, at: translation.nowIso(), aggregateId: commandId, commandId });
-      return { idTokenInfo: ocpp201IdTokenInfo(decision) };
+      return { idTokenInfo: ocpp201IdTokenInfo(await authorizeStationToken(translation, token)) };
     }
     case 'TransactionEvent':
       return transactionEvent201(translation, payload);

@@ -7,6 +7,7 @@ import type { Translation } from '../shared/context.js';
 import { readingsFrom201, registerWithContext201, type Ocpp201MeterValue } from '../shared/meter-values.js';
 import { recordOrRefuse } from '../shared/refusals.js';
 import { claimRemoteStart } from '../shared/remote-starts.js';
+import { reservationReference } from '../shared/reservations.js';
 import { authorizeAndRecord } from '../shared/transactions.js';
 
 /** Fixed namespace for 2.0.1 transaction aggregate ids (uuid v5); changing it would split sessions. */
@@ -86,6 +87,9 @@ export async function transactionEvent201(translation: Translation, payload: Tra
       evseId: payload.evse?.id ?? null,
       namedTransactionId: stationTransactionId,
       remoteStart,
+      // A station may repeat the token (and remoteStartId) on later events: answered as accepted then.
+      reuseAccepted: true,
+      reservationReference: await reservationReference(translation, payload.reservationId),
     });
   }
 

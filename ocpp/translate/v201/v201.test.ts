@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { stationEventsPerReportKeptMax } from '../../../domain/station/index.js';
 import { energySoFarWh } from '../../../domain/transaction/state.js';
 import { remoteStartStreamId } from '../../operations/remote-starts.js';
+import { reservationStreamId } from '../../operations/reservations.js';
 import { csmsUnderTest } from '../shared/test-support.js';
 import { loadTransaction } from '../shared/transaction-lookup.js';
 import { transactionAggregateId201 } from './transaction-event.js';
@@ -245,7 +246,7 @@ describe('OCPP 2.0.1 translation: a full session', () => {
       'transaction:MeterReadingRecorded',
       'transaction:ChargingStateChanged',
       'transaction:MeterReadingRecorded',
-      'transaction:TransactionAuthorized',
+      // The Ended names the token the transaction accepted already: answered from that, nothing new recorded.
       'transaction:MeterReadingRecorded',
       'transaction:TransactionEnded',
       'station:ConnectorStatusChanged',
@@ -292,5 +293,101 @@ describe('OCPP 2.0.1 translation: remote starts and how a transaction was author
     // Another station echoing the same number claims nothing.
     await csms.call('TransactionEvent', txEvent('Started', 0, at(3), { triggerReason: 'RemoteStart', transactionInfo: { transactionId: 'TX-B', remoteStartId }, evse: { id: 1 } }), { stationId: 'CP-2' });
     expect(await authorizations(csms)).toHaveLength(1);
+  });
+
+  it('an echoed remoteStartId with another token is no remote start: that token is authorized as any other, and the remote start stays open', async () => {
+    const csms = csmsUnderTest('ocpp2.0.1');
+    await recordRemoteStart(csms);
+    const stranger = { idToken: 'STRANGER', type: 'ISO14443' };
+    const foreign = txEvent('Started', 0, at(2), { triggerReason: 'RemoteStart', transactionInfo: { transactionId: 'TX-A', remoteStartId }, idToken: stranger, evse: { id: 1, connectorId: 1 } });
+    expect(await csms.call('TransactionEvent', foreign)).toEqual({ idTokenInfo: { status: 'Unknown' } });
+    expect(await authorizations(csms)).toEqual([expect.objectContaining({ basis: 'unknownTokenPolicy', result: 'Unknown', idToken: stranger })]);
+    expect((await csms.all()).filter((event) => event.type === 'RemoteStartClaimed')).toEqual([]);
+    // The remote start's own token (any case: idTokens are CiString) still claims it.
+    const own = txEvent('Started', 0, at(3), { triggerReason: 'RemoteStart', transactionInfo: { transactionId: 'TX-B', remoteStartId }, idToken: { ...tag, idToken: tag.idToken.toLowerCase() }, evse: { id: 1, connectorId: 1 } });
+    expect(await csms.call('TransactionEvent', own)).toEqual({ idTokenInfo: { status: 'Accepted' } });
+    expect((await authorizations(csms)).at(-1)).toMatchObject({ basis: 'remoteStart', remoteStartOperationId: 'op-201' });
+  });
+
+  it('a station repeating the remoteStartId and token on later events keeps the remote start\'s Accepted: no re-ask, no downgrade, nothing new recorded', async () => {
+    const csms = csmsUnderTest('ocpp2.0.1');
+    await recordRemoteStart(csms);
+    const linked = { transactionId: 'TX-A', remoteStartId };
+    await csms.call('TransactionEvent', txEvent('Started', 0, at(2), { triggerReason: 'RemoteStart', transactionInfo: linked, idToken: tag, evse: { id: 1, connectorId: 1 } }));
+    const updated = txEvent('Updated', 1, at(3), { triggerReason: 'ChargingStateChanged', transactionInfo: { ...linked, chargingState: 'Charging' }, idToken: tag });
+    expect(await csms.call('TransactionEvent', updated)).toEqual({ idTokenInfo: { status: 'Accepted' } });
+    // The id again without a token: the claim this transaction made, nothing to answer.
+    expect(await csms.call('TransactionEvent', txEvent('Updated', 2, at(4), { transactionInfo: linked }))).toEqual({});
+    const ended = txEvent('Ended', 3, at(5), { triggerReason: 'StopAuthorized', transactionInfo: { transactionId: 'TX-A', stoppedReason: 'Local' }, idToken: tag });
+    expect(await csms.call('TransactionEvent', ended)).toEqual({ idTokenInfo: { status: 'Accepted' } });
+    expect(await authorizations(csms)).toEqual([expect.objectContaining({ basis: 'remoteStart', result: 'Accepted' })]);
+  });
+
+  it('a claim whose authorization was never recorded (a crash in between) is found again by the next event of that transaction', async () => {
+    const csms = csmsUnderTest('ocpp2.0.1');
+    await recordRemoteStart(csms);
+    const aggregateId = transactionAggregateId201('CP-1', 'TX-A');
+    await csms.bus.send({
+      commandId: 'claim-before-crash', tenantId: 't1', aggregateId: remoteStartStreamId('CP-1', { remoteStartId }), actor: 'station:CP-1', correlationId: 'c2',
+      occurredAt: csms.clock.now().toISOString(),
+      command: { type: 'ClaimRemoteStart', transactionId: aggregateId, stationId: 'CP-1', evseId: 1, idToken: tag, remoteStartId, claimedAt: csms.clock.now().toISOString() },
+    });
+    const started = txEvent('Started', 0, at(2), { triggerReason: 'RemoteStart', transactionInfo: { transactionId: 'TX-A', remoteStartId }, idToken: tag, evse: { id: 1, connectorId: 1 } });
+    expect(await csms.call('TransactionEvent', started)).toEqual({ idTokenInfo: { status: 'Accepted' } });
+    expect(await authorizations(csms)).toEqual([expect.objectContaining({ basis: 'remoteStart', remoteStartOperationId: 'op-201' })]);
+    // Another transaction echoing the id is not given that claim.
+    const other = txEvent('Started', 0, at(3), { triggerReason: 'RemoteStart', transactionInfo: { transactionId: 'TX-B', remoteStartId }, idToken: tag, evse: { id: 1, connectorId: 1 } });
+    expect(await csms.call('TransactionEvent', other)).toEqual({ idTokenInfo: { status: 'Unknown' } });
+  });
+
+  it("a transaction using a reservation carries RESERVE_NOW's authorization_reference, unless its own authorization gave one", async () => {
+    const reservation = (csms: ReturnType<typeof csmsUnderTest>, reservationId: number) =>
+      csms.bus.send({
+        commandId: `reservation-${reservationId}`, tenantId: 't1', aggregateId: reservationStreamId('CP-1', reservationId), actor: 'partner:emsp', correlationId: 'c3',
+        occurredAt: csms.clock.now().toISOString(),
+        command: {
+          type: 'RecordReservation', operationId: `op-res-${reservationId}`, stationId: 'CP-1', reservationId, evseId: 1, idToken: tag, authorizationReference: 'RES-REF-1',
+          expiresAt: '2025-06-01T13:00:00Z', requestedBy: 'partner:emsp', requestedAt: csms.clock.now().toISOString(),
+        },
+      });
+    const csms = csmsUnderTest('ocpp2.0.1', { unknownTokenPolicy: 'accept' });
+    await reservation(csms, 7);
+    await csms.call('TransactionEvent', txEvent('Started', 0, at(2), { idToken: tag, reservationId: 7, evse: { id: 1, connectorId: 1 } }));
+    expect(await authorizations(csms)).toEqual([expect.objectContaining({ result: 'Accepted', authorizationReference: 'RES-REF-1' })]);
+    // The eMSP answering in real time with a reference of its own: that one (the later authorization).
+    const realtime = csmsUnderTest('ocpp2.0.1', { realtimeAuthorizer: async () => ({ allowed: 'ALLOWED', authorizationReference: 'RT-1' }) });
+    await reservation(realtime, 7);
+    await realtime.call('TransactionEvent', txEvent('Started', 0, at(2), { idToken: tag, reservationId: 7, evse: { id: 1, connectorId: 1 } }));
+    expect(await authorizations(realtime)).toEqual([expect.objectContaining({ basis: 'realtime', authorizationReference: 'RT-1' })]);
+  });
+
+  it('a token this transaction accepted in real time is not asked about again when the station repeats it', async () => {
+    let asked = 0;
+    const csms = csmsUnderTest('ocpp2.0.1', { realtimeAuthorizer: async () => (asked += 1, { allowed: 'ALLOWED', authorizationReference: 'RT-1' }) });
+    await csms.call('TransactionEvent', txEvent('Started', 0, at(2), { idToken: tag, evse: { id: 1, connectorId: 1 } }));
+    expect(await csms.call('TransactionEvent', txEvent('Updated', 1, at(3), { idToken: tag }))).toEqual({ idTokenInfo: { status: 'Accepted' } });
+    expect(asked).toBe(1);
+    // Another token (a card presented to stop) is decided on its own.
+    await csms.call('TransactionEvent', txEvent('Ended', 2, at(4), { idToken: { idToken: 'OTHER', type: 'ISO14443' } }));
+    expect(asked).toBe(2);
+  });
+
+  it('Authorize of the remote start\'s token (AuthorizeRemoteStart) is Accepted while it is open, found by its copy by token', async () => {
+    const csms = csmsUnderTest('ocpp2.0.1');
+    await recordRemoteStart(csms);
+    // What the operation runner records besides (ocpp/operations/remote-starts.ts tokenStreamId).
+    await csms.bus.send({
+      commandId: 'remote-start-op-201-by-token', tenantId: 't1', aggregateId: remoteStartStreamId('CP-1', { idTag: tag.idToken }), actor: 'partner:emsp',
+      correlationId: 'c1', occurredAt: csms.clock.now().toISOString(),
+      command: {
+        type: 'RecordRemoteStart', operationId: 'op-201', stationId: 'CP-1', evseId: 1, idToken: tag, remoteStartId,
+        authorizationReference: 'REF-201', requestedBy: 'partner:emsp', requestedAt: csms.clock.now().toISOString(),
+      },
+    });
+    expect(await csms.call('Authorize', { idToken: tag })).toEqual({ idTokenInfo: { status: 'Accepted' } });
+    expect(await authorizations(csms)).toEqual([expect.objectContaining({ basis: 'remoteStart', authorizationReference: 'REF-201', remoteStartOperationId: 'op-201' })]);
+    // Claimed (its status is in the remoteStartId's stream): Authorize is back to our token list.
+    await csms.call('TransactionEvent', txEvent('Started', 0, at(2), { triggerReason: 'RemoteStart', transactionInfo: { transactionId: 'TX-A', remoteStartId }, idToken: tag, evse: { id: 1, connectorId: 1 } }));
+    expect(await csms.call('Authorize', { idToken: tag })).toEqual({ idTokenInfo: { status: 'Unknown' } });
   });
 });
