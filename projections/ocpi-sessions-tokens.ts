@@ -1,4 +1,5 @@
 import { quoteIdentifier, type SqlExecutor } from '../adapters/sql/port.js';
+import { ocpiTokenTypeOf } from '../domain/shared/token-type.js';
 import { rowKey, type Row, type TableSpec } from './rows.js';
 
 /**
@@ -13,18 +14,8 @@ export const tokensSpec: TableSpec = {
   columns: ['tenant_id', 'token_id', 'uid', 'token_type', 'contract_id', 'country_code', 'party_id'].map((name) => ({ name, type: 'text' })),
 };
 
-/**
- * OCPP id token type (or an OCPI TokenType kept on our token) to OCPI 2.2.1 TokenType. Cards of any
- * OCPP flavour, and keys or central ids an operator hands out, are RFID to a roaming partner; an
- * eMAID identifies a contract used from an app or the car (ISO 15118), so APP_USER; what OCPI has
- * no word for (NoAuthorization, MacAddress) is OTHER.
- */
-export function ocpiTokenTypeOf(type: string): string {
-  if (['ISO14443', 'ISO15693', 'Central', 'Local', 'KeyCode', 'RFID'].includes(type)) return 'RFID';
-  if (type === 'eMAID' || type === 'APP_USER') return 'APP_USER';
-  if (type === 'AD_HOC_USER') return 'AD_HOC_USER';
-  return 'OTHER';
-}
+/** One mapping for Sessions, CDRs and real-time authorization (domain/shared/token-type.ts). */
+export { ocpiTokenTypeOf };
 
 function tokenByUid(tokens: ReadonlyMap<string, Row>, tenantId: string, uid: string): Row | undefined {
   // Several tokens may share a uid (two eMSPs' cards); the lowest token id wins so a rebuild

@@ -436,7 +436,7 @@ describe('ocpi_sessions projection', () => {
 
   it('maps OCPP id token types to OCPI TokenType', () => {
     expect(['ISO14443', 'ISO15693', 'Central', 'Local', 'KeyCode', 'eMAID', 'NoAuthorization', 'AD_HOC_USER'].map(ocpiTokenTypeOf)).toEqual([
-      'RFID', 'RFID', 'RFID', 'RFID', 'RFID', 'APP_USER', 'OTHER', 'AD_HOC_USER',
+      'RFID', 'RFID', 'APP_USER', 'RFID', 'RFID', 'APP_USER', 'OTHER', 'AD_HOC_USER',
     ]);
   });
 });

@@ -9,6 +9,7 @@ import type { CostPair, PricedChargingPeriod, SessionPrice } from '../../domain/
 import { invariant } from '../../domain/shared/assert.js';
 import type { Tariff } from '../../domain/tariff/schema.js';
 import type { IdToken } from '../../domain/shared/values.js';
+import { ocpiTokenTypeOf } from '../../domain/shared/token-type.js';
 import { sessionAuthMethodOf, sessionAuthorizationOf, sessionTokenOf, type SessionToken } from '../../domain/transaction/session-authorization.js';
 import type { BillingConfig, CdrSite, OcpiPartyId } from './billing-config.js';
 import { meteredEnergyWh, meterSamplesOf, unpricedPeriodsOf, type EndedSession } from './session-samples.js';
@@ -33,13 +34,6 @@ export interface TokenFacts {
   readonly party: OcpiPartyId | null;
 }
 
-/** OCPP/OCPI token type to OCPI 2.2.1 TokenType (CdrToken.type). */
-function ocpiTokenType(type: string): OcpiCdr['cdr_token']['type'] {
-  if (type === 'ISO14443' || type === 'ISO15693' || type === 'RFID') return 'RFID';
-  if (type === 'eMAID' || type === 'APP_USER') return 'APP_USER';
-  if (type === 'AD_HOC_USER') return 'AD_HOC_USER';
-  return 'OTHER';
-}
 
 /**
  * CdrToken: the party is the eMSP that authorized the session (its real-time answer, its
@@ -55,7 +49,7 @@ export function cdrTokenOf(idToken: IdToken | null, token: TokenFacts | null, co
   const facts = authorizingParty === null || (token?.party != null && sameParty(token.party, authorizingParty)) ? token : null;
   const contractId = (facts?.contractId ?? uid).slice(0, 36);
   const party = authorizingParty ?? facts?.party ?? config.cpo;
-  return { country_code: party.countryCode, party_id: party.partyId, uid, type: ocpiTokenType(facts?.tokenType ?? idToken?.type ?? 'OTHER'), contract_id: contractId };
+  return { country_code: party.countryCode, party_id: party.partyId, uid, type: ocpiTokenTypeOf(facts?.tokenType ?? idToken?.type ?? 'OTHER'), contract_id: contractId };
 }
 
 const sameParty = (a: OcpiPartyId, b: OcpiPartyId) => a.countryCode === b.countryCode && a.partyId === b.partyId;

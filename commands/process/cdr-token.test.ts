@@ -41,7 +41,7 @@ describe('cdrTokenOf', () => {
 
   it('the eMSP that authorized the session (real time, START_SESSION) is the party, for a token we do not hold or hold as ours', () => {
     const emp = { countryCode: 'DE', partyId: 'EMP' };
-    expect(cdrTokenOf({ idToken: 'APP-1', type: 'Central' }, null, billingConfigDefault, emp)).toEqual({ country_code: 'DE', party_id: 'EMP', uid: 'APP-1', type: 'OTHER', contract_id: 'APP-1' });
+    expect(cdrTokenOf({ idToken: 'APP-1', type: 'Central' }, null, billingConfigDefault, emp)).toEqual({ country_code: 'DE', party_id: 'EMP', uid: 'APP-1', type: 'APP_USER', contract_id: 'APP-1' });
     // Our own card of the same uid says nothing about the eMSP's contract.
     expect(cdrTokenOf(card, ownCard, billingConfigDefault, emp)).toEqual({ country_code: 'DE', party_id: 'EMP', uid: 'TAG001', type: 'RFID', contract_id: 'TAG001' });
     // A token that eMSP pushed keeps its contract.

@@ -210,3 +210,74 @@ describe('vatSharesOf when the tariff snapshot names no VAT rate', () => {
     expect(() => vatSharesOf(notDeterminable[0]!, '-1')).toThrow(/fallback VAT rate -1 is not a non-negative decimal/);
   });
 });
+
+describe('vatSharesOf when total_cost is a min_price or max_price of the tariff snapshot', () => {
+  const minPriced = (overrides: Record<string, unknown>) => ({ ...twoRateTariff, min_price: { excl_vat: 1, incl_vat: 1.21 }, ...overrides });
+  // What the tariff engine writes for 0 kWh and no parking: the parts priced nothing and carry no VAT.
+  const emptySession = { total_fixed_cost: undefined, total_energy_cost: { excl_vat: '0.0000' }, total_cost: { excl_vat: '1.00', incl_vat: '1.21' } };
+
+  it('a 0 kWh session under a two-rate tariff charged its minimum 1.00 / 1.21: all VAT at the minimum\'s 21 %', () => {
+    const issued = sampleIssued({ tariffs: [minPriced({})], ...emptySession });
+    expect(shareRows(vatSharesOf(issued))).toEqual([['21', '0.21']]);
+    expect(linesForCdr(issued).lines.map((line) => [line.account, line.side, line.amount])).toEqual([
+      ['receivable:emsp:DE-EMP', 'debit', '1.21'],
+      ['revenue:charging', 'credit', '1'],
+      ['vat-payable:21', 'credit', '0.21'],
+    ]);
+    expect(shareRows(vatSharesOf(creditCdrFrom(issued, 'CDR-1-C', '2025-03-05T09:00:00Z')))).toEqual([['21', '-0.21']]);
+    // A maximum likewise, in whichever tariff of the snapshot states it; 9 % (the other rate) exactly.
+    const capped = sampleIssued({ tariffs: [sampleTariff, { ...twoRateTariff, max_price: { excl_vat: 1, incl_vat: 1.09 } }], ...emptySession, total_cost: { excl_vat: '1.00', incl_vat: '1.09' } });
+    expect(shareRows(vatSharesOf(capped))).toEqual([['9', '0.09']]);
+  });
+
+  it('a tariff whose components state no VAT but whose bound has incl_vat: the bound\'s rate, before the fallback', () => {
+    const noVat = { ...sampleTariff, elements: [{ price_components: [{ type: 'ENERGY', price: 0.3 }] }], min_price: { excl_vat: 2.5, incl_vat: 2.6375 } };
+    const issued = sampleIssued({ tariffs: [noVat], ...emptySession, total_cost: { excl_vat: '2.50', incl_vat: '2.64' } });
+    // 2.64 is not 2.6375: total_cost is not the bound, so nothing states the rate exactly.
+    expect(() => vatSharesOf(issued)).toThrow(/its tariff snapshot has no VAT rate, its figures state none exactly/);
+    const exact = sampleIssued({ tariffs: [{ ...noVat, min_price: { excl_vat: 2, incl_vat: 2.11 } }], ...emptySession, total_cost: { excl_vat: '2.00', incl_vat: '2.11' } });
+    expect(shareRows(vatSharesOf(exact))).toEqual([['5.5', '0.11']]);
+    expect(shareRows(vatSharesOf(exact, '21'))).toEqual([['5.5', '0.11']]);
+  });
+
+  it('a bound whose rate is not one of the snapshot\'s rates, or not exact to 4 decimals, or that is total_cost on one side only, is not taken', () => {
+    const notTaken = [
+      // 25 %: exact, but the tariff's components charge 21 % and 9 %.
+      sampleIssued({ tariffs: [minPriced({ min_price: { excl_vat: 1, incl_vat: 1.25 } })], ...emptySession, total_cost: { excl_vat: '1.00', incl_vat: '1.25' } }),
+      // 0.64 / 3.00 = 21.3333… %: no rate of 4 decimals.
+      sampleIssued({ tariffs: [minPriced({ min_price: { excl_vat: 3, incl_vat: 3.64 } })], ...emptySession, total_cost: { excl_vat: '3.00', incl_vat: '3.64' } }),
+      // The excl. VAT side is not the bound's.
+      sampleIssued({ tariffs: [minPriced({})], ...emptySession, total_cost: { excl_vat: '1.01', incl_vat: '1.21' } }),
+      // A bound without incl_vat states no rate.
+      sampleIssued({ tariffs: [minPriced({ min_price: { excl_vat: 1 } })], ...emptySession }),
+    ];
+    for (const issued of notTaken) {
+      expect(() => vatSharesOf(issued)).toThrow(/CDR CDR-1: its VAT cannot be split per rate: no cost total carries VAT/);
+    }
+  });
+
+  it('a bound above parts that carry VAT at both rates: the bound\'s exact rate takes the whole VAT; otherwise the split by the parts', () => {
+    // Parts VAT: energy 0.0630 at 21 %, parking 0.0150 at 9 %; split by them the 0.21 charged would be 0.17 + 0.04.
+    const parts = {
+      total_fixed_cost: undefined,
+      total_energy_cost: { excl_vat: '0.3000', incl_vat: '0.3630' },
+      total_parking_cost: { excl_vat: '0.1667', incl_vat: '0.1817' },
+      total_cost: { excl_vat: '1.00', incl_vat: '1.21' },
+    };
+    expect(shareRows(vatSharesOf(sampleIssued({ tariffs: [minPriced({})], ...parts })))).toEqual([['21', '0.21']]);
+    // Without the bound in the snapshot (or with one that is not total_cost) the charged VAT is split by the parts.
+    expect(shareRows(vatSharesOf(sampleIssued({ tariffs: [twoRateTariff], ...parts })))).toEqual([
+      ['9', '0.04'],
+      ['21', '0.17'],
+    ]);
+    // A maximum below parts that carry VAT: 10.00 / 12.10 is 21 %.
+    const capped = sampleIssued({
+      tariffs: [{ ...twoRateTariff, max_price: { excl_vat: 10, incl_vat: 12.1 } }],
+      total_fixed_cost: undefined,
+      total_energy_cost: { excl_vat: '9.0000', incl_vat: '10.8900' },
+      total_parking_cost: { excl_vat: '5.0000', incl_vat: '5.4500' },
+      total_cost: { excl_vat: '10.00', incl_vat: '12.10' },
+    });
+    expect(shareRows(vatSharesOf(capped))).toEqual([['21', '2.1']]);
+  });
+});

@@ -114,11 +114,10 @@ const vatRateDecimalsMax = 4;
  * vat-payable account: 0.05 on 0.04 is exactly 25 %, but 0.0484 on 0.0400 says 21 %.
  */
 function rateStatedBy(cdr: IssuedCdr['cdr']): string | null {
-  const excl = new Money(cdr.total_cost.excl_vat);
-  if (cdr.total_cost.incl_vat === undefined || excl.isZero()) return null;
-  const rate = new Money(cdr.total_cost.incl_vat).minus(excl).dividedBy(excl).times(100).toDecimalPlaces(vatRateDecimalsMax);
+  if (cdr.total_cost.incl_vat === undefined) return null;
+  const rate = exactRateOf(new Money(cdr.total_cost.excl_vat), new Money(cdr.total_cost.incl_vat));
+  if (rate === null) return null;
   const factor = rate.dividedBy(100).plus(1);
-  if (!rate.isPositive() || rate.gt(100) || !excl.times(factor).eq(cdr.total_cost.incl_vat)) return null;
   let witnesses = 0;
   for (const field of costFields) {
     const price = cdr[field];
@@ -132,6 +131,46 @@ function rateStatedBy(cdr: IssuedCdr['cdr']): string | null {
   return witnesses > 0 ? rate.toFixed() : null;
 }
 
+/**
+ * The VAT rate (percent) that makes `excl` exactly `incl`: (incl − excl) / excl, when it has at
+ * most the decimals of an OCPI tariff vat and is above 0 and at most 100 %; else null.
+ */
+function exactRateOf(excl: Decimal, incl: Decimal): Decimal | null {
+  if (excl.isZero()) return null;
+  const rate = incl.minus(excl).dividedBy(excl).times(100).toDecimalPlaces(vatRateDecimalsMax);
+  if (!rate.isPositive() || rate.gt(100) || !excl.times(rate.dividedBy(100).plus(1)).eq(incl)) return null;
+  return rate;
+}
+
+/** Just what we read of a tariff snapshot's bounds: OCPI Tariff.{min_price, max_price}.{excl_vat, incl_vat}. */
+const boundSchema = z.looseObject({ excl_vat: z.number().min(0), incl_vat: z.number().min(0).optional() });
+const tariffBoundsSchema = z.looseObject({ min_price: boundSchema.optional(), max_price: boundSchema.optional() });
+
+/**
+ * The VAT rate of the min_price or max_price that total_cost is, on both sides (excl and incl VAT,
+ * the CDR's sign aside), in any tariff of the snapshot: that bound's exact rate (exactRateOf);
+ * null when total_cost is no such bound, the bound has no incl_vat or no exact rate, or two such
+ * bounds disagree. The tariff engine charges a bound as it stands (domain/tariff/pricing.ts), so
+ * its excl and incl are the charged figures, not parts rounded on their own.
+ */
+function rateOfBoundCharged(cdr: IssuedCdr['cdr']): string | null {
+  if (cdr.total_cost.incl_vat === undefined) return null;
+  const sign = cdr.credit === true ? -1 : 1;
+  const excl = new Money(cdr.total_cost.excl_vat).times(sign);
+  const incl = new Money(cdr.total_cost.incl_vat).times(sign);
+  const rates = new Set<string>();
+  for (const tariff of cdr.tariffs ?? []) {
+    const parsed = tariffBoundsSchema.safeParse(tariff);
+    if (!parsed.success) continue;
+    for (const bound of [parsed.data.min_price, parsed.data.max_price]) {
+      if (bound?.incl_vat === undefined || !excl.eq(bound.excl_vat) || !incl.eq(bound.incl_vat)) continue;
+      const rate = exactRateOf(excl, incl);
+      if (rate !== null) rates.add(rate.toFixed());
+    }
+  }
+  return rates.size === 1 ? [...rates][0]! : null;
+}
+
 /** Half a unit of the last decimal a figure is written with ("7.26": 0.005): how far its rounding may have moved it. */
 function halfUnitOf(figure: string): Decimal {
   return new Money(10).pow(-(figure.split('.')[1]?.length ?? 0)).dividedBy(2);
@@ -140,6 +179,10 @@ function halfUnitOf(figure: string): Decimal {
 /**
  * The CDR's VAT (total_cost.incl_vat − excl_vat) split per rate. The CDR's total is what the
  * customer was charged, so the shares always sum to it exactly:
+ * - total_cost is a min_price or max_price of the snapshot whose rate is exact (rateOfBoundCharged)
+ *   and is one of the snapshot's rates, or the snapshot names none: all of it at the bound's rate,
+ *   even where the parts carry VAT at other rates too (the parts are before the bound: what was
+ *   charged is the bound, VAT at its one rate; ARCHITECTURE.md, Rounding, VAT);
  * - one rate in the tariff snapshot (the usual case): all of it at that rate;
  * - several: in proportion to each rate's VAT in the cost totals (their incl − excl, OCPI numbers
  *   of 4 decimals), in whole minor units of the currency (splitByLargestRemainder), so each
@@ -158,6 +201,8 @@ export function vatSharesOf(issued: IssuedCdr, fallbackRatePercent?: string): Va
   };
   const rates = ratesPerCostField(issued);
   const distinct = new Set([...rates.values()].flatMap((set) => [...set]));
+  const boundRate = rateOfBoundCharged(issued.cdr);
+  if (boundRate !== null && (distinct.size === 0 || distinct.has(boundRate))) return [{ ratePercent: boundRate, amount: vatTotal }];
   if (distinct.size === 0) {
     const stated = rateStatedBy(issued.cdr);
     if (stated !== null) return [{ ratePercent: stated, amount: vatTotal }];

@@ -1,12 +1,13 @@
 import { z } from 'zod';
 import type { SqlExecutor } from '../../adapters/sql/port.js';
+import { ocpiTokenTypeOf } from '../../domain/shared/token-type.js';
 import { liveSchemaName } from '../../projections/schema.js';
 import { ocpiRequest, OcpiClientError, type OcpiClientOptions } from '../client/client.js';
 import { loadPartnerConnections, partnerEndpointUrl, routingTo, type PartnerConnection } from '../client/partners.js';
 import type { TokenSealer } from '../credentials/seal.js';
 import { findEvseByStation } from '../locations/lookup.js';
 import { ciIdentifier } from '../schemas/primitives.js';
-import { allowedTypes, tokenTypes, type AllowedType, type LocationReferences, type TokenType } from '../schemas/tokens.js';
+import { allowedTypes, type AllowedType, type LocationReferences, type TokenType } from '../schemas/tokens.js';
 import { isHub, partiesOf, sameParty, type OcpiParty } from '../transport/headers.js';
 import { OcpiStatus } from '../transport/status.js';
 import { TtlLru } from './cache.js';
@@ -82,11 +83,8 @@ async function knownToken(db: SqlExecutor, tenantId: string, uid: string): Promi
   return { countryCode: row.country_code, partyId: row.party_id, tokenType: ocpiTokenType(row.token_type) };
 }
 
-/** OCPP id token types are not OCPI's: a card (ISO14443, 1.6's default) is RFID, a central/app id APP_USER. */
-function ocpiTokenType(type: string): TokenType {
-  if ((tokenTypes as readonly string[]).includes(type)) return type as TokenType;
-  return type === 'Central' || type === 'eMAID' ? 'APP_USER' : 'RFID';
-}
+/** One mapping for real-time authorization, Sessions and CDRs (domain/shared/token-type.ts). */
+const ocpiTokenType = (type: string): TokenType => ocpiTokenTypeOf(type);
 
 async function locationOf(db: SqlExecutor, tenantId: string, stationId: string, evseId: number | null | undefined): Promise<LocationReferences | undefined> {
   if (evseId == null) return undefined;

@@ -10,7 +10,8 @@ import { csmsUnderTest } from '../../ocpp/translate/shared/test-support.js';
 /**
  * CDR rounding through the real path below the server: OCPP 1.6 messages, the command bus, the
  * event store, the CDR process manager and the ledger (ARCHITECTURE.md, Rounding):
- * - a minimum price charged on a 0 kWh session keeps the minimum's VAT, and the ledger posts it;
+ * - a minimum price charged on a 0 kWh session keeps the minimum's VAT, and the ledger posts it,
+ *   also under a tariff of two VAT rates (the minimum's own rate, domain/ledger/vat.ts);
  * - the charging periods add up to total_energy, total_time and total_parking_time.
  */
 
@@ -25,6 +26,13 @@ const tariff = {
   min_price: { excl_vat: 1, incl_vat: 1.21 },
   elements: [{ price_components: [{ type: 'ENERGY', price: 0.3, vat: 21, step_size: 1 }] }],
   last_updated: '2025-05-01T00:00:00Z',
+};
+
+/** ENERGY at 21 %, PARKING_TIME at 9 %, at least 1.00 / 1.21; on CP-3 only. */
+const twoRateTariff = {
+  ...tariff,
+  id: 'MIN-2RATE',
+  elements: [{ price_components: [{ type: 'ENERGY', price: 0.3, vat: 21, step_size: 1 }, { type: 'PARKING_TIME', price: 2, vat: 9, step_size: 60 }] }],
 };
 
 const volumesOf = (cdr: OcpiCdr, ...types: string[]) =>
@@ -46,12 +54,15 @@ describe('CDR rounding through OCPP 1.6, the CDR process manager and the ledger'
   let empty: string;
   let pricedThirds: string;
   let freeThirds: string;
+  let twoRateEmpty: string;
 
   beforeAll(async () => {
     const send = (aggregateId: string, command: Parameters<typeof csms.bus.send>[0]['command']) =>
       csms.bus.send({ commandId: `setup-${aggregateId}`, tenantId: 't1', aggregateId, actor: 'user:op', correlationId: 'setup', occurredAt: csms.clock.now().toISOString(), command });
     await send('MIN', { type: 'CreateTariff', tariff, createdAt: csms.clock.now().toISOString() });
     await send('evse:CP-1:1', { type: 'AttachTariff', tariffId: 'MIN', scope: { kind: 'evse', stationId: 'CP-1', evseId: 1 }, attachedAt: csms.clock.now().toISOString() });
+    await send('MIN-2RATE', { type: 'CreateTariff', tariff: twoRateTariff, createdAt: csms.clock.now().toISOString() });
+    await send('evse:CP-3:1', { type: 'AttachTariff', tariffId: 'MIN-2RATE', scope: { kind: 'evse', stationId: 'CP-3', evseId: 1 }, attachedAt: csms.clock.now().toISOString() });
     await csms.issueToken('TAG1');
 
     empty = await session('CP-1', 0, 0, 5);
@@ -63,12 +74,13 @@ describe('CDR rounding through OCPP 1.6, the CDR process manager and the ledger'
     ];
     pricedThirds = await session('CP-1', 10, 1, 3, thirds);
     freeThirds = await session('CP-2', 10, 1, 3, thirds);
+    twoRateEmpty = await session('CP-3', 20, 0, 5);
 
     const checkpoint = memoryCheckpoint();
     await catchUpCdrIssuer({ eventStore: csms.eventStore, bus: csms.bus }, checkpoint);
     expect(checkpoint.failures).toEqual([]);
     for (const event of await csms.all()) if (event.type === 'CdrIssued') cdrs.set((event.data as IssuedCdr).transactionId, event.data as IssuedCdr);
-    expect(cdrs.size).toBe(3);
+    expect(cdrs.size).toBe(4);
     const ledger = await loadState(csms.eventStore, ledgerDecider, streamName('ledger', 't1', ledgerJournalId));
     ledgerLines = new Map([...entriesOf(ledger)].map((entry) => [entry.entryId, entry.lines.map((line) => `${line.side} ${line.account.split(':')[0]} ${line.account.startsWith('vat') ? `${line.account} ` : ''}${line.amount}`)]));
   });
@@ -76,6 +88,12 @@ describe('CDR rounding through OCPP 1.6, the CDR process manager and the ledger'
   it('a 0 kWh session under a minimum price: the CDR charges 1.00 / 1.21 and the ledger posts 0.21 VAT', () => {
     const { cdr } = cdrs.get(empty)!;
     expect(cdr.total_energy).toBe('0.0000');
+    expect(cdr.total_cost).toEqual({ excl_vat: '1.00', incl_vat: '1.21' });
+    expect(ledgerLines.get(`cdr:${cdr.country_code}-${cdr.party_id}:${cdr.id}`)).toEqual(['debit receivable 1.21', 'credit revenue 1', 'credit vat-payable vat-payable:21 0.21']);
+  });
+
+  it('a 0 kWh session under the minimum of a two-rate tariff (21 % / 9 %): the ledger posts the minimum\'s 0.21 at 21 %', () => {
+    const { cdr } = cdrs.get(twoRateEmpty)!;
     expect(cdr.total_cost).toEqual({ excl_vat: '1.00', incl_vat: '1.21' });
     expect(ledgerLines.get(`cdr:${cdr.country_code}-${cdr.party_id}:${cdr.id}`)).toEqual(['debit receivable 1.21', 'credit revenue 1', 'credit vat-payable vat-payable:21 0.21']);
   });

@@ -15,8 +15,8 @@ import { openRemoteStart, type RemoteStartAuthority } from './remote-starts.js';
  * answer is the recorded result: on a repeated CALL, the one recorded then, so the station hears
  * the same thing twice even if the token changed in between. A start claimed by a remote start is
  * authorized by it (basis 'remoteStart', with the eMSP's reference), not by the token list. With
- * `reuseAccepted`, a token this transaction already accepted is answered from that, asking nobody
- * and recording nothing: a station repeating the token on a later message must not hear a worse
+ * `reuseAccepted`, a token this transaction already accepted through a remote start or an eMSP's
+ * real-time answer is answered from that, asking nobody and recording nothing: a station repeating the token on a later message must not hear a worse
  * answer (a remote start's token we do not hold would be Unknown) and stop charging (StopTxOnInvalidId).
  */
 export async function authorizeAndRecord(
@@ -104,6 +104,8 @@ function recordedLinks(recorded: TransactionEventData<'TransactionAuthorized'>):
  * decision; null: none. Paged, stopping at the first: the authorization that let the transaction
  * start is near its beginning; bounded by the longest stream a command may write.
  */
+const reusableBases = new Set<string | null>(['remoteStart', 'realtime']);
+
 async function acceptedEarlier(translation: Translation, aggregateId: string, idToken: IdToken): Promise<AuthorizationDecision | null> {
   const stream = streamName(transactionDecider.aggregateType, translation.tenantId, aggregateId);
   for (let from = 0; ; ) {
@@ -111,8 +113,10 @@ async function acceptedEarlier(translation: Translation, aggregateId: string, id
     for (const recorded of page) {
       if (recorded.type !== 'TransactionAuthorized') continue;
       const data = upcast(recorded.type, recorded.schemaVersion, recorded.data).data as TransactionEventData<'TransactionAuthorized'>;
-      // v1 events have no basis: not reused, decided again as before.
-      if (data.result !== 'Accepted' || data.basis === null || !sameIdToken(data.idToken, idToken)) continue;
+      // v1 events have no basis: not reused, decided again as before. Only what someone else
+      // authorized (a remote start, an eMSP's real-time answer) is reused: a token of our own list
+      // is decided again, so that blocking it mid-session still reaches the station.
+      if (data.result !== 'Accepted' || data.basis === null || !reusableBases.has(data.basis) || !sameIdToken(data.idToken, idToken)) continue;
       return { result: 'Accepted', basis: data.basis, facts: null, ...recordedLinks(data) };
     }
     from += page.length;

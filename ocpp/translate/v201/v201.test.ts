@@ -246,7 +246,8 @@ describe('OCPP 2.0.1 translation: a full session', () => {
       'transaction:MeterReadingRecorded',
       'transaction:ChargingStateChanged',
       'transaction:MeterReadingRecorded',
-      // The Ended names the token the transaction accepted already: answered from that, nothing new recorded.
+      // The Ended names a token of our own list: decided again (a block must reach the station).
+      'transaction:TransactionAuthorized',
       'transaction:MeterReadingRecorded',
       'transaction:TransactionEnded',
       'station:ConnectorStatusChanged',
@@ -254,6 +255,18 @@ describe('OCPP 2.0.1 translation: a full session', () => {
     const state = await loadTransaction(csms.eventStore, 't1', transactionAggregateId201('CP-1', 'TX-A'));
     expect(state.status).toBe('ended');
     expect(energySoFarWh(state).toFixed()).toBe('7250');
+  });
+});
+
+describe('OCPP 2.0.1 translation: a token blocked mid-session', () => {
+  it('a token of our own list blocked after the start is answered Blocked when the station repeats it', async () => {
+    const csms = csmsUnderTest('ocpp2.0.1');
+    await csms.issueToken('TAG1');
+    const started = await csms.call('TransactionEvent', txEvent('Started', 0, at(2), { idToken: tag, evse: { id: 1, connectorId: 1 }, meterValue: [register(at(2), 1000, 'Transaction.Begin')] }));
+    expect(started).toEqual({ idTokenInfo: { status: 'Accepted' } });
+    await csms.blockToken('TAG1');
+    const updated = await csms.call('TransactionEvent', txEvent('Updated', 1, at(5), { idToken: tag, triggerReason: 'Authorized' }));
+    expect(updated).toMatchObject({ idTokenInfo: { status: 'Blocked' } });
   });
 });
 
