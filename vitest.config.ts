@@ -1,4 +1,5 @@
 import { defineConfig } from 'vitest/config';
+import SlowFirstSequencer from './test/support/slow-first-sequencer.js';
 
 // Test files live beside the code they check (unit) and under test/ (integration, end-to-end).
 // Each file gets its own database/schema, so files run in parallel; two workers match the
@@ -15,7 +16,8 @@ import { defineConfig } from 'vitest/config';
 //   process-wide metric, and touch no process state (env, cwd, listeners): they reuse a worker
 //   and its imported modules. Measured on those 55 files run alone: 20 s of CPU instead of 56 s.
 //   A test file that does any of that belongs under test/.
-// Vitest starts the longest files first (durations of the last run, node_modules/.vite/vitest)
+// Vitest starts the longest files first (durations of the last run, node_modules/.vite/vitest;
+// a fresh clone has none: test/support/slow-first-sequencer.ts names the slowest for it)
 // and runs the projects in name order: the isolated integration files first, the many short
 // shared ones last, where they fill both workers to the end.
 const sharedFiles = [
@@ -32,6 +34,7 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 120_000,
     reporters: ['default'],
+    sequence: { sequencer: SlowFirstSequencer },
     projects: [
       {
         extends: true,

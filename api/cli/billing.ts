@@ -16,6 +16,16 @@ import { CliError, ExitCode, reportError, withServices, type CliAccess, type Cli
 
 /** Rows a CLI read returns at most: an export of more is done in several --from/--to ranges. */
 export const billingCliRowsMax = 100_000;
+
+/**
+ * The rows a billing read may print: a read asks for one row more than the limit, and more than
+ * the limit is refused rather than cut silently (a cut CDR export or a statement whose running
+ * balance stops early would look complete to finance).
+ */
+export function rowsWithinLimit<T>(rows: readonly T[], what: string, narrowing: string, rowsMax = billingCliRowsMax): readonly T[] {
+  if (rows.length > rowsMax) throw new CliError(`more than ${rowsMax} ${what}: ${narrowing}`, ExitCode.failed);
+  return rows;
+}
 /** A partner's CDR file larger than this is refused before it is parsed. */
 export const theirFileBytesMax = 50 * 1024 * 1024;
 
@@ -172,7 +182,7 @@ function registerLedger(program: Command, context: CliContext): void {
         const { liveSchemaName } = await migratedProjections(services, context.err);
         const schema = liveSchemaName('ledger');
         const { rows: accounts } = await services.db.query<{ account: string; kind: string; currency: string; debits: string; credits: string; balance: string }>(
-          `SELECT account, kind, currency, debits::text, credits::text, balance::text FROM ${schema}.accounts WHERE tenant_id = $1 ORDER BY currency, account LIMIT ${billingCliRowsMax}`,
+          `SELECT account, kind, currency, debits::text, credits::text, balance::text FROM ${schema}.accounts WHERE tenant_id = $1 ORDER BY currency, account LIMIT ${billingCliRowsMax + 1}`,
           [services.config.tenantId],
         );
         const { rows: totals } = await services.db.query<{ currency: string; debits: string; credits: string; difference: string }>(
@@ -180,6 +190,7 @@ function registerLedger(program: Command, context: CliContext): void {
              FROM ${schema}.accounts WHERE tenant_id = $1 GROUP BY currency ORDER BY currency`,
           [services.config.tenantId],
         );
+        rowsWithinLimit(accounts, 'accounts', 'use --json with a database query for a ledger this large');
         const balanced = totals.every((t) => new Decimal(t.difference).isZero());
         if (!balanced) context.exitCode = ExitCode.checkFailed;
         if (options.json) return context.out(JSON.stringify({ accounts, totals, balanced }, null, 2));
@@ -198,10 +209,11 @@ function registerLedger(program: Command, context: CliContext): void {
         const { liveSchemaName } = await migratedProjections(services, context.err);
         const { rows } = await services.db.query<{ posted_at: Date; entry_id: string; side: string; amount: string; currency: string; description: string }>(
           `SELECT posted_at, entry_id, side, amount::text, currency, description FROM ${liveSchemaName('ledger')}.journal_lines
-            WHERE tenant_id = $1 AND account = $2 ORDER BY posted_at, entry_id, line_no LIMIT ${billingCliRowsMax}`,
+            WHERE tenant_id = $1 AND account = $2 ORDER BY posted_at, entry_id, line_no LIMIT ${billingCliRowsMax + 1}`,
           [services.config.tenantId, account],
         );
         if (rows.length === 0) throw new CliError(`no lines on account ${account}`, ExitCode.checkFailed);
+        rowsWithinLimit(rows, `lines on account ${account}`, 'its running balance would stop early; query the ledger read model directly');
         let balance = new Decimal(0);
         const lines = rows.map((r) => {
           balance = r.side === 'debit' ? balance.plus(r.amount) : balance.minus(r.amount);
@@ -239,9 +251,10 @@ function registerCdr(program: Command, context: CliContext): void {
         const { rows } = await services.db.query<import('./cdr-export.js').CdrExportRow>(
           `SELECT cdr_id, transaction_id, tenant_id, emsp, start_date_time, end_date_time, tariff_version_id, replaces_cdr_id, cdr_json FROM ${liveSchemaName('cdrs')}.cdrs
             WHERE tenant_id = $1 AND ($2::timestamptz IS NULL OR start_date_time >= $2) AND ($3::timestamptz IS NULL OR start_date_time < $3)
-            ORDER BY start_date_time, cdr_id LIMIT ${billingCliRowsMax}`,
+            ORDER BY start_date_time, cdr_id LIMIT ${billingCliRowsMax + 1}`,
           [services.config.tenantId, from, to],
         );
+        rowsWithinLimit(rows, 'CDRs in the range', 'export it in parts with --from/--to');
         if (options.format === 'csv') return context.out(cdrsAsCsv(rows).replace(/\n$/, ''));
         try {
           context.out(cdrsAsOcpiJson(rows));

@@ -107,3 +107,15 @@ describe('cdr export --format csv', () => {
     expect(tariffVersionParts(null)).toEqual({ tariffId: '', version: '' });
   });
 });
+
+describe('billing reads larger than the limit', () => {
+  it('are refused with what to do (exit 3), never cut silently', async () => {
+    const { rowsWithinLimit } = await import('./billing.js');
+    const { CliError } = await import('./run.js');
+    expect(rowsWithinLimit([1, 2, 3], 'CDRs in the range', 'export it in parts with --from/--to', 3)).toEqual([1, 2, 3]);
+    expect(() => rowsWithinLimit([1, 2, 3, 4], 'CDRs in the range', 'export it in parts with --from/--to', 3)).toThrow(CliError);
+    expect(() => rowsWithinLimit([1, 2, 3, 4], 'CDRs in the range', 'export it in parts with --from/--to', 3)).toThrow(
+      'more than 3 CDRs in the range: export it in parts with --from/--to',
+    );
+  });
+});

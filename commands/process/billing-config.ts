@@ -34,7 +34,7 @@ export interface BillingConfig {
    * entry is refused, recorded as an issuer failure and counted (csms_cdr_issuer_refusals_total).
    */
   readonly vatRateFallbackPercent: string | null;
-  /** Placeholder location fields of every CDR, until locations exist. */
+  /** Location fields of a CDR whose station is in no location (the locations read model). */
   readonly location: Omit<OcpiCdr['cdr_location'], 'evse_uid' | 'evse_id' | 'connector_id'>;
 }
 

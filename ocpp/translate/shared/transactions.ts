@@ -99,12 +99,15 @@ function recordedLinks(recorded: TransactionEventData<'TransactionAuthorized'>):
   };
 }
 
-/**
- * The first Accepted authorization of this token (without case) recorded on the transaction, as its
- * decision; null: none. Paged, stopping at the first: the authorization that let the transaction
- * start is near its beginning; bounded by the longest stream a command may write.
- */
+/** Acceptances someone other than our token list gave: reused, never decided again. */
 const reusableBases = new Set<string | null>(['remoteStart', 'realtime']);
+
+/**
+ * The first Accepted authorization of this token (without case) recorded on the transaction by a
+ * remote start or an eMSP's real-time answer, as its decision; null: none. Paged, stopping at the
+ * first: the authorization that let the transaction start is near its beginning; bounded by the
+ * longest stream a command may write.
+ */
 
 async function acceptedEarlier(translation: Translation, aggregateId: string, idToken: IdToken): Promise<AuthorizationDecision | null> {
   const stream = streamName(transactionDecider.aggregateType, translation.tenantId, aggregateId);
