@@ -1,4 +1,5 @@
 import type { EventStore, RecordedEvent } from '../adapters/event-store/port.js';
+import type { OcpiTokenType } from '../domain/shared/token-type.js';
 
 /**
  * What the OCPI modules need from the rest of the system that ocpi/ may not import directly
@@ -28,7 +29,8 @@ export interface StationCommandOptions {
 export interface OcpiStationCommands {
   /**
    * `authorizationReference`: START_SESSION's authorization_reference, for the Session and CDR of
-   * the transaction it starts; `authorizingParty`: the party of its Token, who pays for that session.
+   * the transaction it starts; `authorizingParty`: the party of its Token, who pays for that session,
+   * with the Token's contract_id and OCPI type (for the Session and CDR of a token we do not hold).
    */
   startSession(
     stationId: string,
@@ -38,7 +40,7 @@ export interface OcpiStationCommands {
       idTokenType: string;
       remoteStartId: number;
       authorizationReference?: string;
-      authorizingParty?: { readonly countryCode: string; readonly partyId: string };
+      authorizingParty?: { readonly countryCode: string; readonly partyId: string; readonly contractId?: string; readonly tokenType?: OcpiTokenType };
     },
     options: StationCommandOptions,
   ): Promise<StationCommandOutcome>;

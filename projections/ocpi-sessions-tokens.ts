@@ -1,5 +1,6 @@
 import { quoteIdentifier, type SqlExecutor } from '../adapters/sql/port.js';
 import { ocpiTokenTypeOf } from '../domain/shared/token-type.js';
+import type { AuthorizingParty } from '../domain/transaction/events.js';
 import { rowKey, type Row, type TableSpec } from './rows.js';
 
 /**
@@ -44,12 +45,14 @@ export function withToken(tokens: ReadonlyMap<string, Row>, session: Row, idToke
 /**
  * The eMSP that authorized the session (its real-time answer, its START_SESSION) is the cdr_token's
  * party, whether we hold the token or not; the contract of our copy of the token only when that
- * copy is the same eMSP's (else the uid stands for it, as for any token we do not hold).
+ * copy is the same eMSP's; else what that eMSP's Token said (START_SESSION, real-time answer: its
+ * contract_id and type, OCPI 2.2.1 13.3.5), else the uid stands for it. The CDR's rule (cdrTokenOf).
  */
-export function withAuthorizingParty(tokens: ReadonlyMap<string, Row>, session: Row, party: { readonly countryCode: string; readonly partyId: string }): Row {
+export function withAuthorizingParty(tokens: ReadonlyMap<string, Row>, session: Row, party: AuthorizingParty): Row {
   const token = tokenByUid(tokens, String(session.tenant_id), String(session.token_uid));
   const same = token !== undefined && token.country_code === party.countryCode && token.party_id === party.partyId;
-  return { ...session, token_country_code: party.countryCode, token_party_id: party.partyId, contract_id: same ? (token.contract_id ?? null) : null };
+  const told = same ? {} : { contract_id: party.contractId ?? null, ...(party.tokenType === undefined ? {} : { token_type: party.tokenType }) };
+  return { ...session, token_country_code: party.countryCode, token_party_id: party.partyId, contract_id: same ? (token.contract_id ?? null) : null, ...told };
 }
 
 /** Adds to `tokens` the stored tokens with one of these uids (the tokens the batch's sessions name). */

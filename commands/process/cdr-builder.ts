@@ -11,6 +11,7 @@ import type { Tariff } from '../../domain/tariff/schema.js';
 import type { IdToken } from '../../domain/shared/values.js';
 import { ocpiTokenTypeOf } from '../../domain/shared/token-type.js';
 import { sessionAuthMethodOf, sessionAuthorizationOf, sessionTokenOf, type SessionToken } from '../../domain/transaction/session-authorization.js';
+import type { AuthorizingParty } from '../../domain/transaction/events.js';
 import type { BillingConfig, CdrSite, OcpiPartyId } from './billing-config.js';
 import { meteredEnergyWh, meterSamplesOf, unpricedPeriodsOf, type EndedSession } from './session-samples.js';
 
@@ -40,17 +41,25 @@ export interface TokenFacts {
  * START_SESSION), whether we hold the token or not; else the token's own, as recorded: the eMSP
  * that pushed it (OCPI tokens), else ours (tokens the operator issued, and unknown tokens the
  * policy let charge). Never guessed from the uid or contract id: `TAG001` is nobody's party code,
- * and an eMSP's uid may look like another's eMAID. contract_id: the token's, else the uid
- * (mod_cdrs CdrToken); our copy of a token another party than the authorizing eMSP holds says
- * nothing about this session's contract.
+ * and an eMSP's uid may look like another's eMAID. contract_id and type: the token's; for a token
+ * we do not hold of the authorizing eMSP, what its Token said (START_SESSION, real-time answer;
+ * OCPI 2.2.1 13.3.5); else the uid (mod_cdrs CdrToken) and the station's type. Our copy of a token
+ * another party than the authorizing eMSP holds says nothing about this session's contract.
  */
-export function cdrTokenOf(idToken: IdToken | null, token: TokenFacts | null, config: BillingConfig, authorizingParty: OcpiPartyId | null = null): OcpiCdr['cdr_token'] {
+export function cdrTokenOf(idToken: IdToken | null, token: TokenFacts | null, config: BillingConfig, authorizingParty: AuthorizingParty | null = null): OcpiCdr['cdr_token'] {
   const uid = (idToken?.idToken ?? 'UNKNOWN').slice(0, 36);
-  const facts = authorizingParty === null || (token?.party != null && sameParty(token.party, authorizingParty)) ? token : null;
+  const held = authorizingParty === null || (token?.party != null && sameParty(token.party, authorizingParty)) ? token : null;
+  const facts = held ?? (authorizingParty === null ? null : toldFactsOf(authorizingParty));
   const contractId = (facts?.contractId ?? uid).slice(0, 36);
   const party = authorizingParty ?? facts?.party ?? config.cpo;
   return { country_code: party.countryCode, party_id: party.partyId, uid, type: ocpiTokenTypeOf(facts?.tokenType ?? idToken?.type ?? 'OTHER'), contract_id: contractId };
 }
+
+/** What the authorizing eMSP's Token said of a token we do not hold (each part optional). */
+const toldFactsOf = (party: AuthorizingParty): Partial<TokenFacts> => ({
+  ...(party.contractId === undefined ? {} : { contractId: party.contractId }),
+  ...(party.tokenType === undefined ? {} : { tokenType: party.tokenType }),
+});
 
 const sameParty = (a: OcpiPartyId, b: OcpiPartyId) => a.countryCode === b.countryCode && a.partyId === b.partyId;
 

@@ -49,6 +49,16 @@ describe('cdrTokenOf', () => {
     expect(cdrTokenOf({ idToken: 'APP-1', type: 'Central' }, pushed, billingConfigDefault, emp)).toEqual({ country_code: 'DE', party_id: 'EMP', uid: 'APP-1', type: 'APP_USER', contract_id: 'DE-EMP-C1' });
   });
 
+  it("a token we do not hold names the contract_id and type its authorizing eMSP's Token said (START_SESSION, real time; OCPI 13.3.5)", () => {
+    const told = { countryCode: 'DE', partyId: 'EMP', contractId: 'DE-EMP-C99', tokenType: 'APP_USER' as const };
+    expect(cdrTokenOf({ idToken: 'APP-9', type: 'Central' }, null, billingConfigDefault, told)).toEqual({ country_code: 'DE', party_id: 'EMP', uid: 'APP-9', type: 'APP_USER', contract_id: 'DE-EMP-C99' });
+    // Our own card of that uid says nothing of the eMSP's contract: its Token's word stands.
+    expect(cdrTokenOf(card, ownCard, billingConfigDefault, { ...told, tokenType: 'RFID' })).toEqual({ country_code: 'DE', party_id: 'EMP', uid: 'TAG001', type: 'RFID', contract_id: 'DE-EMP-C99' });
+    // A token that eMSP pushed is what we hold of it: our copy stands.
+    const pushed: TokenFacts = { contractId: 'DE-EMP-C1', tokenType: 'RFID', party: { countryCode: 'DE', partyId: 'EMP' } };
+    expect(cdrTokenOf({ idToken: 'APP-9', type: 'Central' }, pushed, billingConfigDefault, told)).toMatchObject({ type: 'RFID', contract_id: 'DE-EMP-C1' });
+  });
+
   it('our own tokens follow the configured party', () => {
     expect(cdrTokenOf(card, ownCard, billingConfigFor({ countryCode: 'be', partyId: 'ocx' }))).toMatchObject({ country_code: 'BE', party_id: 'OCX' });
   });

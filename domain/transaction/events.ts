@@ -1,6 +1,7 @@
 import { Decimal } from 'decimal.js';
 import { z } from 'zod';
 import { defineEvent, type EventOf } from '../shared/event-definition.js';
+import { ocpiTokenTypes } from '../shared/token-type.js';
 import { idTokenSchema, isoTimestamp, nonNegativeDecimalString } from '../shared/values.js';
 
 /**
@@ -96,9 +97,17 @@ export const authorizationReferenceSchema = z.string().min(1).max(36).regex(/^[\
 /**
  * The eMSP (OCPI party, upper case) whose authorization a session ran on: the one that allowed the
  * token in real time, or whose START_SESSION named it. It pays for the session (its CDR's
- * cdr_token and receivable), even when we never held the token.
+ * cdr_token and receivable), even when we never held the token. `contractId`/`tokenType`: what
+ * its Token said (START_SESSION's, the real-time answer's), so the Session and CDR name its
+ * contract_id and OCPI type for a token we do not hold (OCPI 2.2.1 13.3.5). Optional: absent when
+ * it did not say, and on events stored before they existed, which replay unchanged.
  */
-export const authorizingPartySchema = z.object({ countryCode: z.string().regex(/^[A-Z]{2}$/), partyId: z.string().regex(/^[A-Z0-9]{3}$/) });
+export const authorizingPartySchema = z.object({
+  countryCode: z.string().regex(/^[A-Z]{2}$/),
+  partyId: z.string().regex(/^[A-Z0-9]{3}$/),
+  contractId: z.string().min(1).max(36).regex(/^[\x20-\x7E]+$/, 'printable ASCII').optional(),
+  tokenType: z.enum(ocpiTokenTypes).optional(),
+});
 export type AuthorizingParty = z.infer<typeof authorizingPartySchema>;
 
 const transactionAuthorizedV1 = z.object({

@@ -84,6 +84,14 @@ describe('the token a session names, and the eMSP that authorized it (OCPI cdr_t
     given(transactionDecider, []).when(authorize({ authorizingParty: null })).then([eventFrom(TransactionAuthorized, authorized())]);
     given(transactionDecider, []).when(authorize({ authorizingParty: { countryCode: 'DEU', partyId: 'EMP' } })).thenThrows(InvalidCommandError, /authorizingParty/);
     given(transactionDecider, []).when(authorize({ authorizingParty: { countryCode: 'DE', partyId: 'E-P' } })).thenThrows(InvalidCommandError, /authorizingParty/);
+    // Its Token's contract_id and OCPI type are kept with it (OCPI 13.3.5); ones no CDR could carry are refused.
+    const told = { countryCode: 'DE', partyId: 'EMP', contractId: 'DE-EMP-C99', tokenType: 'APP_USER' as const };
+    given(transactionDecider, [])
+      .when(authorize({ basis: 'remoteStart', authorizingParty: { ...told, countryCode: 'de' } }))
+      .then([eventFrom(TransactionAuthorized, authorized({ basis: 'remoteStart', authorizingParty: told }))]);
+    given(transactionDecider, []).when(authorize({ authorizingParty: { ...told, contractId: 'C'.repeat(37) } })).thenThrows(InvalidCommandError, /contractId/);
+    given(transactionDecider, []).when(authorize({ authorizingParty: { ...emp, tokenType: 'CARD' as never } })).thenThrows(InvalidCommandError, /tokenType/);
+    expect(sessionTokenOf(started, [authorized({ basis: 'remoteStart', authorizingParty: told })])).toEqual({ idToken: card, authorizingParty: told });
     // Stored before the field existed: replays as it was, no party.
     const stored = { stationId: 'CP-1', evseId: null, idToken: card, result: 'Accepted', authorizedAt: at, basis: 'realtime' };
     expect(upcast('TransactionAuthorized', 2, stored).data).not.toHaveProperty('authorizingParty');

@@ -105,9 +105,17 @@ export function sessionTokenOf(
   return authorizations.reduce(tokenWithAuthorized, tokenWithStarted(null, started));
 }
 
-/** An authorizing eMSP as events record it (upper case), or InvalidCommandError: the CDR will name it. */
+/**
+ * An authorizing eMSP as events record it (upper case), or InvalidCommandError: the CDR will name it.
+ * Its Token's contract_id and type, when given, must be ones a CDR can carry (CiString(36), OCPI TokenType).
+ */
 export function checkAuthorizingParty(party: AuthorizingParty, commandType: string): AuthorizingParty {
-  const parsed = authorizingPartySchema.safeParse({ countryCode: String(party.countryCode).toUpperCase(), partyId: String(party.partyId).toUpperCase() });
-  if (!parsed.success) throw new InvalidCommandError('authorizingParty must be an OCPI party: a 2-letter country code and a 3-character party id', commandType);
+  const parsed = authorizingPartySchema.safeParse({ ...party, countryCode: String(party.countryCode).toUpperCase(), partyId: String(party.partyId).toUpperCase() });
+  if (!parsed.success) {
+    throw new InvalidCommandError(
+      'authorizingParty must be an OCPI party: a 2-letter country code and a 3-character party id (its contractId: 1 to 36 printable ASCII characters, its tokenType: an OCPI TokenType)',
+      commandType,
+    );
+  }
   return parsed.data;
 }

@@ -92,8 +92,9 @@ export function commandsModule(context: OcpiModuleContext): void {
                 remoteStartId: integerIdFor(options.operationId),
                 // Recorded with the remote start; the Session and CDR of the transaction it starts carry it.
                 ...(start.authorization_reference === undefined ? {} : { authorizationReference: start.authorization_reference }),
-                // Its eMSP is billed for the session, whether it ever pushed this token or not.
-                authorizingParty,
+                // Its eMSP is billed for the session, whether it ever pushed this token or not; the
+                // Token's contract_id and type go into the Session and CDR (13.3.5) when we do not hold it.
+                authorizingParty: { ...authorizingParty, contractId: start.token.contract_id, tokenType: start.token.type },
               },
               options,
             ),

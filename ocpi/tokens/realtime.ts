@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { SqlExecutor } from '../../adapters/sql/port.js';
 import { ocpiTokenTypeOf } from '../../domain/shared/token-type.js';
+import { authorizingPartySchema, type AuthorizingParty } from '../../domain/transaction/events.js';
 import { liveSchemaName } from '../../projections/schema.js';
 import { ocpiRequest, OcpiClientError, type OcpiClientOptions } from '../client/client.js';
 import { loadPartnerConnections, partnerEndpointUrl, routingTo, type PartnerConnection } from '../client/partners.js';
@@ -22,10 +23,12 @@ import { TtlLru } from './cache.js';
 
 /**
  * An eMSP's answer. `authorizingParty`: the eMSP party whose answer it is (upper case), when we can
- * tell: it authorized the session, so its CDR names it and it pays, even for a token we never held.
+ * tell: it authorized the session, so its CDR names it and it pays, even for a token we never held;
+ * with its Token's contract_id and type when its answer names that token (same uid), for the Session
+ * and CDR of a token we do not hold (OCPI 2.2.1 13.3.5).
  */
 export type RealtimeAuthorization =
-  | { readonly allowed: AllowedType; readonly authorizationReference?: string; readonly authorizingParty?: OcpiParty }
+  | { readonly allowed: AllowedType; readonly authorizationReference?: string; readonly authorizingParty?: AuthorizingParty }
   | 'unreachable';
 
 /** Same shape as ocpp/translate/shared/authorization.ts RealtimeAuthorizer (ocpi/ may not import ocpp/). */
@@ -117,7 +120,7 @@ export function createRealtimeAuthorizer(deps: RealtimeAuthorizerDeps): Realtime
         { ...deps.client, token: connection.token, timeoutMs: remainingMs, attemptsMax: 1, ...(routing ? { routing } : {}) },
       );
       const { allowed, authorization_reference: reference } = response.data;
-      const party = partyOfAnswer(connection, response.data.token, known);
+      const party = withToldToken(partyOfAnswer(connection, response.data.token, known), response.data.token, uid);
       // A reference we could not pass on in a Session or CDR (CiString(36)) is dropped, the answer kept.
       const usable = reference !== undefined && ciIdentifier(36).safeParse(reference).success;
       return { allowed, ...(usable ? { authorizationReference: reference } : {}), ...(party === null ? {} : { authorizingParty: party }) };
@@ -171,6 +174,16 @@ function partyOfAnswer(connection: PartnerConnection, token: { country_code?: un
   if (named !== null && emsps.some((party) => sameParty(party, named))) return named;
   if (known !== null) return { countryCode: known.countryCode, partyId: known.partyId };
   return emsps.length === 1 ? emsps[0]! : null;
+}
+
+/**
+ * The answer's Token's contract_id and type, kept with its party when that Token is the one asked
+ * about (same uid, case-insensitive: CiString) and both are ones a CDR can carry; else the party alone.
+ */
+function withToldToken(party: OcpiParty | null, token: Record<string, unknown> | undefined, uid: string): AuthorizingParty | null {
+  if (party === null || typeof token?.uid !== 'string' || token.uid.toLowerCase() !== uid.toLowerCase()) return party;
+  const told = authorizingPartySchema.safeParse({ ...party, contractId: token.contract_id, tokenType: token.type });
+  return told.success ? told.data : party;
 }
 
 function wellFormedParty(countryCode: unknown, partyId: unknown): OcpiParty | null {

@@ -1,4 +1,5 @@
 import type { IdToken } from '../../domain/shared/values.js';
+import type { AuthorizingParty } from '../../domain/transaction/events.js';
 
 /**
  * The CSMS→station operations, named once for both OCPP versions (docs/design.md: "billing and the
@@ -86,9 +87,10 @@ export type StationOperation =
       readonly authorizationReference?: string;
       /**
        * The eMSP whose START_SESSION this is (its Token's country_code/party_id). Not sent to the
-       * station either: recorded with the remote start, so the session is billed to it.
+       * station either: recorded with the remote start, so the session is billed to it, its Session
+       * and CDR naming the Token's contract_id and type.
        */
-      readonly authorizingParty?: { readonly countryCode: string; readonly partyId: string };
+      readonly authorizingParty?: AuthorizingParty;
     }
   | { readonly name: 'stopCharging'; readonly transactionId: string }
   /** immediate: 1.6 Hard, 2.0.1 Immediate. onIdle: 1.6 Soft (1.6 has no on-idle reset; Soft is its graceful one), 2.0.1 OnIdle. */

@@ -142,15 +142,16 @@ describe('the party that authorized a session is billed for it', () => {
     const transactionId = await charge16('RT-FOREIGN');
     const cdr = await cdrOf(transactionId);
     expect(cdr).toMatchObject({ country_code: 'NL', party_id: 'CSM', auth_method: 'AUTH_REQUEST' });
-    expect(cdr.cdr_token).toMatchObject({ country_code: 'DE', party_id: 'EMP', uid: 'RT-FOREIGN' });
+    // The contract_id and type of the Token its answer names (AuthorizationInfo.token), not the uid.
+    expect(cdr.cdr_token).toEqual({ country_code: 'DE', party_id: 'EMP', uid: 'RT-FOREIGN', type: 'RFID', contract_id: 'DE-EMP-CRT-FOREIGN' });
     expect(await receivableOf(cdr)).toBe('receivable:emsp:DE-EMP');
-    expect(await sessionTokenOf(transactionId)).toMatchObject({ country_code: 'DE', party_id: 'EMP', uid: 'RT-FOREIGN' });
+    expect(await sessionTokenOf(transactionId)).toEqual(cdr.cdr_token);
   });
 
   it('a START_SESSION token the eMSP never pushed: CDR, Session and receivable name DE/EMP', async () => {
     const response = await emsp.call(commandsUrl, {
       method: 'POST',
-      body: { response_url: emsp.responseUrl('start-unpushed'), token: emspToken('APP-UNPUSHED', { type: 'APP_USER' }), location_id: 'LOC1', evse_uid: 'EVSE1' },
+      body: { response_url: emsp.responseUrl('start-unpushed'), token: emspToken('APP-UNPUSHED', { type: 'APP_USER', contract_id: 'DE-EMP-C99' }), location_id: 'LOC1', evse_uid: 'EVSE1' },
       data: commandResponseSchema,
     });
     expect(response.data.result).toBe('ACCEPTED');
@@ -158,9 +159,10 @@ describe('the party that authorized a session is billed for it', () => {
     const transactionId = await charge16('APP-UNPUSHED');
     const cdr = await cdrOf(transactionId);
     expect(cdr).toMatchObject({ auth_method: 'COMMAND' });
-    expect(cdr.cdr_token).toMatchObject({ country_code: 'DE', party_id: 'EMP', uid: 'APP-UNPUSHED' });
+    // Its Token's contract_id and type (OCPI 2.2.1 13.3.5), though we never held it.
+    expect(cdr.cdr_token).toEqual({ country_code: 'DE', party_id: 'EMP', uid: 'APP-UNPUSHED', type: 'APP_USER', contract_id: 'DE-EMP-C99' });
     expect(await receivableOf(cdr)).toBe('receivable:emsp:DE-EMP');
-    expect(await sessionTokenOf(transactionId)).toMatchObject({ country_code: 'DE', party_id: 'EMP', uid: 'APP-UNPUSHED' });
+    expect(await sessionTokenOf(transactionId)).toEqual(cdr.cdr_token);
   });
 
   it("a START_SESSION with a token of a party not in the caller's credentials is refused (2001, REJECTED), nothing reaches the station", async () => {

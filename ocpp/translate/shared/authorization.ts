@@ -66,7 +66,7 @@ export type RealtimeAuthorizer = (
   idToken: IdToken,
   context: { readonly stationId: string; readonly evseId?: number | null },
 ) => Promise<
-  | { readonly allowed: RealtimeAllowed; readonly authorizationReference?: string; readonly authorizingParty?: { readonly countryCode: string; readonly partyId: string } }
+  | { readonly allowed: RealtimeAllowed; readonly authorizationReference?: string; readonly authorizingParty?: AuthorizingParty }
   | 'unreachable'
 >;
 
