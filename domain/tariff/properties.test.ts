@@ -45,6 +45,10 @@ function toSamples(startMs: number, stretches: readonly Stretch[]): MeterSample[
 }
 const price = (tariff: Tariff, startMs: number, stretches: readonly Stretch[]): SessionPrice => priceMeterSamples(tariff, toSamples(startMs, stretches), { timeZone: zone });
 const excl = (p: SessionPrice) => p.total_cost.excl_vat.decimal;
+const withoutStepSizes = (tariff: Tariff): Tariff => ({
+  ...tariff,
+  elements: tariff.elements.map((element) => ({ ...element, price_components: element.price_components.map((component) => ({ ...component, step_size: 1 })) })),
+});
 const incl = (p: SessionPrice) => p.total_cost.incl_vat.decimal;
 
 describe('pricing properties', () => {
@@ -71,9 +75,14 @@ describe('pricing properties', () => {
     );
   });
 
-  it('a longer last stretch (the session goes on) never lowers the cost', () => {
+  // Without step sizes: OCPI rounds a dimension up to its step only in the last period that prices
+  // it (mod_cdrs, step_size), so a session that goes on into another element (e.g. past midnight
+  // into the weekend price) loses an earlier element's round-up and may cost a little less
+  // (seed 336147757: 11.00 -> 10.9625 two minutes later). That is the spec, not a fault.
+  it('a longer last stretch (the session goes on) never lowers the cost, step sizes aside', () => {
     fc.assert(
-      fc.property(session, fc.integer({ min: 1, max: 240 }), ({ tariff, startMs, stretches }, extraMinutes) => {
+      fc.property(session, fc.integer({ min: 1, max: 240 }), ({ tariff: stepped, startMs, stretches }, extraMinutes) => {
+        const tariff = withoutStepSizes(stepped);
         const last = stretches.length - 1;
         const longer = stretches.map((s, j) => (j === last ? { ...s, minutes: s.minutes + extraMinutes } : s));
         expect(excl(price(tariff, startMs, longer)).gte(excl(price(tariff, startMs, stretches)))).toBe(true);
